@@ -1,0 +1,254 @@
+"""Staff API v1 (DESIGN.md). Thin: every endpoint calls a service or a selector."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import File, NinjaAPI, Query, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.files import UploadedFile
+from ninja.security import HttpBearer
+
+from civicdesk.cases import attachments
+from civicdesk.cases.choices import TimeUnit
+from civicdesk.cases.deadlines import compute_due
+from civicdesk.cases.models import Category
+from civicdesk.cases.permissions import grants_for, may_act, roles_of
+from civicdesk.cases.selectors import case_detail_for_user, case_get_for_user, case_list_for_user
+from civicdesk.cases.serializers import case_detail_json, case_summary_json, iso
+from civicdesk.cases.services import ACTIONS, case_act, case_create
+from civicdesk.cases.transitions import allowed_actions
+from civicdesk.core.calendar_store import current_calendar
+from civicdesk.core.errors import DomainError, ValidationFailed
+from civicdesk.organization.models import Area, Department
+from civicdesk.organization.tokens import user_for_token
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="civicdesk staff API", version="1", urls_namespace="api-v1",
+    openapi_url="/openapi.json", docs_url="/docs", auth=BearerToken(),
+)
+
+
+def _error(request: HttpRequest, status: int, code: str, message: str,
+           errors: dict[str, list[str]] | None = None) -> HttpResponse:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if errors is not None:
+        body["errors"] = errors
+    return api.create_response(request, body, status=status)
+
+
+@api.exception_handler(DomainError)
+def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return _error(request, exc.http_status, exc.code, exc.message,
+                  getattr(exc, "errors", None))
+
+
+@api.exception_handler(NinjaValidationError)
+def _schema_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors:
+        location = [str(part) for part in error.get("loc", ())[1:]] or ["body"]
+        field = location[0] + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in location[1:])
+        errors.setdefault(field, []).append(str(error.get("msg", _("Invalid value."))))
+    return _error(request, 422, "invalid", _("The request has invalid fields."), errors)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, 401, "unauthenticated", _("Send a valid token: Authorization: Bearer <token>."))
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    code = "not_found" if exc.status_code == 404 else "error"
+    return _error(request, exc.status_code, code, str(exc))
+
+
+# --- schemas -------------------------------------------------------------------------------
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    errors: dict[str, list[str]] | None = None
+
+
+class LocationIn(Schema):
+    lat: float
+    lng: float
+
+
+class PartyIn(Schema):
+    role: str = "requester"
+    name: str = ""
+    phone: str = ""
+    id_number: str = ""
+    organization: str = ""
+    confidential: bool = False
+    anonymous: bool = False
+
+
+class CaseIn(Schema):
+    type: str
+    channel: str
+    category: str
+    title: str
+    description: str
+    area: str
+    address: str = ""
+    location: LocationIn | None = None
+    received_at: str | None = None
+    priority: str | None = None
+    parties: list[PartyIn] = []
+    idempotency_key: str | None = None
+
+
+class ActionIn(Schema):
+    """Every action's fields; each action reads the ones it needs (DESIGN.md lists them)."""
+
+    version: int | None = None
+    note: str | None = None
+    reason: str | None = None
+    proper_channel: str | None = None
+    procedure: str | None = None
+    department: str | None = None
+    leader: str | None = None
+    handler: str | None = None
+    rectification_days: int | None = None
+    days: int | None = None
+    result: str | None = None
+    reply: str | None = None
+    delivered_via: str | None = None
+    satisfaction: str | None = None
+    into: int | None = None
+
+
+class DueOut(Schema):
+    due_at: str
+    calendar_missing: bool
+
+
+# --- endpoints -----------------------------------------------------------------------------
+
+@api.get("/me", summary="Who am I: roles, departments and areas")
+def me(request: HttpRequest) -> dict[str, Any]:
+    user = request.user
+    grants = grants_for(user)
+    departments = Department.objects.filter(id__in={g.department_id for g in grants if g.department_id})
+    areas = Area.objects.filter(path__in={g.area_path for g in grants if g.area_path})
+    return {
+        "username": user.username, "name": str(user), "roles": roles_of(user),
+        "centre": user.centre.code if getattr(user, "centre", None) else None,
+        "departments": [{"code": d.code, "name": d.name} for d in departments],
+        "areas": [{"code": a.code, "name": a.name, "level": a.level} for a in areas],
+    }
+
+
+@api.get("/areas", summary="The area tree")
+def areas(request: HttpRequest) -> list[dict[str, Any]]:
+    return [
+        {"code": a.code, "name": a.name, "level": a.level,
+         "parent": a.parent.code if a.parent else None, "has_polygon": a.polygon is not None}
+        for a in Area.objects.select_related("parent").order_by("path")
+    ]
+
+
+@api.get("/departments", summary="Departments and units")
+def departments(request: HttpRequest) -> list[dict[str, Any]]:
+    return [
+        {"code": d.code, "name": d.name, "name_en": d.name_en, "kind": d.kind, "area": d.area.code}
+        for d in Department.objects.filter(active=True).select_related("area")
+    ]
+
+
+@api.get("/categories", summary="Categories with their case type, department and clocks")
+def categories(request: HttpRequest) -> list[dict[str, Any]]:
+    return [
+        {"code": c.code, "name": c.name, "name_zh": c.name_zh, "name_en": c.name_en,
+         "parent": c.parent.code if c.parent else None, "case_type": c.case_type,
+         "default_department": c.default_department.code if c.default_department else None,
+         "deadline_policy": c.deadline_policy, "public": c.public}
+        for c in Category.objects.filter(active=True).select_related("parent", "default_department")
+    ]
+
+
+@api.post("/cases", response={200: dict, 201: dict, 422: ErrorOut}, summary="Register a case")
+def create_case(request: HttpRequest, payload: CaseIn) -> tuple[int, dict[str, Any]]:
+    case, created = case_create(actor=request.user, data=payload.dict())
+    return (201 if created else 200), _detail(request, case.pk)
+
+
+@api.get("/cases", summary="Cases in your scope, newest first")
+def list_cases(request: HttpRequest, page: int = 1) -> dict[str, Any]:
+    result = case_list_for_user(user=request.user, params=request.GET, page=page)
+    return {
+        "results": [case_summary_json(case) for case in result.items],
+        "page": result.number, "has_next": result.has_next,
+        "next_page": result.number + 1 if result.has_next else None,
+    }
+
+
+@api.get("/cases/{case_id}", response={200: dict, 404: ErrorOut}, summary="One case")
+def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
+    return _detail(request, case_id)
+
+
+@api.post("/cases/{case_id}/actions/{action}",
+          response={200: dict, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+          summary="Take an action on a case")
+def act(request: HttpRequest, case_id: int, action: str, payload: ActionIn) -> dict[str, Any]:
+    if action not in ACTIONS:
+        case_get_for_user(user=request.user, pk=case_id)  # outside scope stays "not found"
+        raise ValidationFailed.single("action", _("Unknown action “{action}”.").format(action=action))
+    case_act(actor=request.user, case_id=case_id, action=action,
+             data=payload.dict(exclude_none=True))
+    return _detail(request, case_id)
+
+
+@api.post("/cases/{case_id}/attachments", response={201: dict, 404: ErrorOut, 422: ErrorOut},
+          summary="Attach a file (type checked by content)")
+def attach(request: HttpRequest, case_id: int, file: UploadedFile = File(...)) -> tuple[int, dict[str, Any]]:
+    attachment = attachments.attachment_add(actor=request.user, case_id=case_id, upload=file)
+    return 201, {"id": attachment.pk, "name": attachment.original_name,
+                 "content_type": attachment.content_type, "size": attachment.size,
+                 "sha256": attachment.sha256}
+
+
+class DueQuery(Schema):
+    start: dt.datetime
+    length: int
+    unit: TimeUnit = TimeUnit.DAYS
+
+
+@api.get("/calendar/due", response={200: DueOut, 422: ErrorOut},
+         summary="When would a clock started at `start` fall due?")
+def calendar_due(request: HttpRequest, query: Query[DueQuery]) -> dict[str, Any]:
+    if not 1 <= query.length <= 3650:
+        raise ValidationFailed.single("length", _("Enter a number from {low} to {high}.")
+                                      .format(low=1, high=3650))
+    if query.unit == TimeUnit.WORKING_DAYS and query.length > 2500:
+        raise ValidationFailed.single("length", _("Enter a number from {low} to {high}.")
+                                      .format(low=1, high=2500))
+    start = query.start if timezone.is_aware(query.start) else timezone.make_aware(query.start)
+    result = compute_due(start=start, length=query.length, unit=query.unit,
+                         calendar=current_calendar())
+    return {"due_at": iso(result.due_at), "calendar_missing": result.calendar_missing}
+
+
+def _detail(request: HttpRequest, case_id: int) -> dict[str, Any]:
+    case = case_detail_for_user(user=request.user, pk=case_id)
+    actions = [a for a in allowed_actions(case.status) if may_act(request.user, case, a)]
+    return case_detail_json(case, allowed_actions=actions)

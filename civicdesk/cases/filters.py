@@ -1,0 +1,69 @@
+"""The one FilterSet for case lists, shared by the API and the web pages."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext_lazy as _
+
+from civicdesk.cases.choices import CaseType, Status, WarningLevel
+from civicdesk.cases.models import Case
+from civicdesk.cases.search import query_words
+from civicdesk.organization.models import Area
+
+
+def full_text_filter(words: list[str]) -> Q:
+    """Cases whose segmented text holds every word, through the database's own index."""
+    if not words:
+        return Q()
+    if connection.vendor == "postgresql":
+        sql = ("SELECT case_id FROM cases_casesearch "
+               "WHERE to_tsvector('simple', words) @@ plainto_tsquery('simple', %s)")
+        return Q(id__in=RawSQL(sql, [" ".join(words)]))
+    # Words contain only letters, digits and CJK characters (search.query_words), so quoting
+    # each one makes a safe FTS5 phrase query; several phrases mean AND.
+    match = " ".join(f'"{word}"' for word in words)
+    sql = "SELECT rowid FROM cases_search_fts WHERE cases_search_fts MATCH %s"
+    return Q(id__in=RawSQL(sql, [match]))
+
+
+class CaseFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices, label=_("status"))
+    type = django_filters.MultipleChoiceFilter(choices=CaseType.choices, label=_("type"))
+    area = django_filters.CharFilter(method="filter_area", label=_("area (code, with its subtree)"))
+    department = django_filters.CharFilter(field_name="department__code", label=_("department"))
+    leader = django_filters.CharFilter(field_name="leader__username", label=_("responsible leader"))
+    category = django_filters.CharFilter(method="filter_category", label=_("category"))
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("overdue"))
+    due_soon = django_filters.BooleanFilter(method="filter_due_soon", label=_("due soon"))
+    received_after = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte",
+                                                      label=_("received from"))
+    received_before = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt",
+                                                       label=_("received before"))
+    q = django_filters.CharFilter(method="filter_text", label=_("search"))
+
+    class Meta:
+        model = Case
+        fields: list[str] = []
+
+    def filter_area(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
+        area = Area.objects.filter(code=value).first()
+        if area is None:
+            return queryset.none()
+        return queryset.filter(area__in=Area.objects.filter(path__startswith=area.path).values("id"))
+
+    def filter_category(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
+        return queryset.filter(Q(category__code=value) | Q(category__parent__code=value))
+
+    def filter_overdue(self, queryset: QuerySet[Case], name: str, value: bool) -> QuerySet[Case]:
+        late = Q(warning_level__gte=WarningLevel.OVERDUE)
+        return queryset.filter(late if value else ~late)
+
+    def filter_due_soon(self, queryset: QuerySet[Case], name: str, value: bool) -> QuerySet[Case]:
+        soon = Q(warning_level=WarningLevel.DUE_SOON)
+        return queryset.filter(soon if value else ~soon)
+
+    def filter_text(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
+        return queryset.filter(full_text_filter(query_words(value)))

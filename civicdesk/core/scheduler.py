@@ -1,0 +1,52 @@
+"""The periodic jobs and the claim that makes running two schedulers safe."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from civicdesk.core.models import ScheduledJob
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    every: dt.timedelta
+    enqueue: Callable[[], object]
+
+
+def periodic_jobs() -> list[Periodic]:
+    from civicdesk.cases.tasks import sweep_deadlines
+
+    return [
+        Periodic("sweep_deadlines", dt.timedelta(seconds=settings.CIVICDESK_SWEEP_INTERVAL_SECONDS),
+                 sweep_deadlines.enqueue),
+    ]
+
+
+def claim(job: Periodic, *, now: dt.datetime) -> bool:
+    """True for exactly one caller per due run, however many schedulers ask."""
+    try:
+        with transaction.atomic():
+            ScheduledJob.objects.get_or_create(name=job.name, defaults={"next_run_at": now})
+    except IntegrityError:
+        pass  # another scheduler created the row first
+    claimed = ScheduledJob.objects.filter(name=job.name, next_run_at__lte=now).update(
+        next_run_at=now + job.every, last_enqueued_at=now
+    )
+    return claimed == 1
+
+
+def run_due_jobs(*, now: dt.datetime | None = None) -> list[str]:
+    now = now or timezone.now()
+    enqueued = []
+    for job in periodic_jobs():
+        if claim(job, now=now):
+            job.enqueue()
+            enqueued.append(job.name)
+    return enqueued
