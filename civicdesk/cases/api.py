@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import File, NinjaAPI, Query, Schema
+from ninja import File, NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
@@ -186,9 +186,9 @@ def categories(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @api.post("/cases", response={200: dict, 201: dict, 422: ErrorOut}, summary="Register a case")
-def create_case(request: HttpRequest, payload: CaseIn) -> tuple[int, dict[str, Any]]:
+def create_case(request: HttpRequest, payload: CaseIn) -> Status[dict[str, Any]]:
     case, created = case_create(actor=request.user, data=payload.dict())
-    return (201 if created else 200), _detail(request, case.pk)
+    return Status(201 if created else 200, _detail(request, case.pk))
 
 
 @api.get("/cases", summary="Cases in your scope, newest first")
@@ -220,11 +220,12 @@ def act(request: HttpRequest, case_id: int, action: str, payload: ActionIn) -> d
 
 @api.post("/cases/{case_id}/attachments", response={201: dict, 404: ErrorOut, 422: ErrorOut},
           summary="Attach a file (type checked by content)")
-def attach(request: HttpRequest, case_id: int, file: UploadedFile = File(...)) -> tuple[int, dict[str, Any]]:
+def attach(request: HttpRequest, case_id: int,
+           file: UploadedFile = File(...)) -> Status[dict[str, Any]]:
     attachment = attachments.attachment_add(actor=request.user, case_id=case_id, upload=file)
-    return 201, {"id": attachment.pk, "name": attachment.original_name,
-                 "content_type": attachment.content_type, "size": attachment.size,
-                 "sha256": attachment.sha256}
+    return Status(201, {"id": attachment.pk, "name": attachment.original_name,
+                        "content_type": attachment.content_type, "size": attachment.size,
+                        "sha256": attachment.sha256})
 
 
 class DueQuery(Schema):

@@ -69,6 +69,8 @@ def _database_config() -> dict:
     default_url = "sqlite:///" + str(VAR_DIR / "civicdesk.sqlite3")
     config = dj_database_url.parse(env_str("DATABASE_URL", default_url), conn_max_age=60)
     if config["ENGINE"] == "django.db.backends.sqlite3":
+        if config["NAME"] and config["NAME"] != ":memory:":
+            Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
         # WAL lets readers work while one writer writes; IMMEDIATE takes the write lock at the
         # start of each transaction, so two writers queue instead of failing half-way.
         config["OPTIONS"] = {
