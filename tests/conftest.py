@@ -50,9 +50,12 @@ def _area(code: str, name: str, level: str, parent: Area | None) -> Area:
     return Area.objects.create(code=code, name=name, level=level, parent=parent)
 
 
-def _user(username: str, centre: Centre | None, *grants: tuple[str, Area | None, Department | None]) -> User:
-    user = User.objects.create_user(username=username, password="pw-" + username,
-                                    display_name=username.title(), centre=centre)
+def _user(
+    username: str, centre: Centre | None, *grants: tuple[str, Area | None, Department | None]
+) -> User:
+    user = User.objects.create_user(
+        username=username, password="pw-" + username, display_name=username.title(), centre=centre
+    )
     for role, area, department in grants:
         RoleAssignment.objects.create(user=user, role=role, area=area, department=department)
     return user
@@ -66,11 +69,15 @@ def build_world() -> World:
     village_b = _area("330100002001", "西山村", AreaLevel.VILLAGE, town_b)
     grid_a = _area("330100001001001", "东门社区第一网格", AreaLevel.GRID, village_a)
     county_centre = Centre.objects.create(code="C-COUNTY", name="示范县综治中心", area=county)
-    town_centre = Centre.objects.create(code="C-EAST", name="东城街道综治中心", area=town_a,
-                                        parent=county_centre)
-    dept = Department.objects.create(code="D-HRSS", name="县人社局", kind=DepartmentKind.HUMAN_RESOURCES,
-                                     area=county)
-    other = Department.objects.create(code="D-LAND", name="国土所", kind=DepartmentKind.LAND, area=town_b)
+    town_centre = Centre.objects.create(
+        code="C-EAST", name="东城街道综治中心", area=town_a, parent=county_centre
+    )
+    dept = Department.objects.create(
+        code="D-HRSS", name="县人社局", kind=DepartmentKind.HUMAN_RESOURCES, area=county
+    )
+    other = Department.objects.create(
+        code="D-LAND", name="国土所", kind=DepartmentKind.LAND, area=town_b
+    )
     users = {
         "clerk": _user("clerk", county_centre, (Role.CLERK, county, None)),
         "dispatcher": _user("dispatcher", county_centre, (Role.DISPATCHER, county, None)),
@@ -86,17 +93,40 @@ def build_world() -> World:
     categories = {}
     for code, name_zh, name_en, case_type, policy in [
         ("PET", "信访事项", "Petition matters", CaseType.PETITION, {}),
-        ("REQ-WAGE", "工资拖欠", "Wage arrears", CaseType.REQUEST, {"handling": {"length": 5, "unit": "working_days"}}),
+        (
+            "REQ-WAGE",
+            "工资拖欠",
+            "Wage arrears",
+            CaseType.REQUEST,
+            {"handling": {"length": 5, "unit": "working_days"}},
+        ),
         ("CMP-NOISE", "噪音扰民", "Noise nuisance", CaseType.COMPLAINT, {}),
         ("DSP-NEIGH", "邻里纠纷", "Neighbour dispute", CaseType.DISPUTE, {}),
         ("HAZ-FIRE", "出租房消防隐患", "Fire hazard in rental housing", CaseType.HAZARD, {}),
         ("INC-FIRE", "火灾", "Fire", CaseType.INCIDENT, {}),
     ]:
-        categories[code] = Category.objects.create(code=code, name_zh=name_zh, name_en=name_en,
-                                                   case_type=case_type, default_department=dept,
-                                                   deadline_policy=policy)
-    return World(county, town_a, town_b, village_a, village_b, grid_a, county_centre,
-                 town_centre, dept, other, users, categories)
+        categories[code] = Category.objects.create(
+            code=code,
+            name_zh=name_zh,
+            name_en=name_en,
+            case_type=case_type,
+            default_department=dept,
+            deadline_policy=policy,
+        )
+    return World(
+        county,
+        town_a,
+        town_b,
+        village_a,
+        village_b,
+        grid_a,
+        county_centre,
+        town_centre,
+        dept,
+        other,
+        users,
+        categories,
+    )
 
 
 @pytest.fixture
@@ -106,9 +136,13 @@ def world(db: Any) -> World:
 
 def case_payload(world: World, **overrides: Any) -> dict[str, Any]:
     payload: dict[str, Any] = {
-        "type": "request", "channel": "walk_in", "category": "REQ-WAGE",
-        "title": "拖欠工资三个月", "description": "某建筑公司拖欠农民工工资三个月，共计两万元。",
-        "area": world.village_a.code, "address": "东门社区幸福路8号",
+        "type": "request",
+        "channel": "walk_in",
+        "category": "REQ-WAGE",
+        "title": "拖欠工资三个月",
+        "description": "某建筑公司拖欠农民工工资三个月，共计两万元。",
+        "area": world.village_a.code,
+        "address": "东门社区幸福路8号",
         "parties": [{"role": "requester", "name": "张三", "phone": "13812345678"}],
     }
     payload.update(overrides)

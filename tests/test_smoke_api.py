@@ -5,7 +5,9 @@ from tests.conftest import case_payload
 
 def test_create_and_fetch_case(world):
     client = world.client("clerk")
-    response = client.post("/api/v1/cases", json.dumps(case_payload(world)), content_type="application/json")
+    response = client.post(
+        "/api/v1/cases", json.dumps(case_payload(world)), content_type="application/json"
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["status"] == "received"

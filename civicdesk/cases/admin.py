@@ -7,8 +7,16 @@ from civicdesk.cases.models import Category, DeadlineOverride
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ["code", "name_zh", "name_en", "case_type", "parent", "default_department",
-                    "public", "active"]
+    list_display = [
+        "code",
+        "name_zh",
+        "name_en",
+        "case_type",
+        "parent",
+        "default_department",
+        "public",
+        "active",
+    ]
     list_filter = ["case_type", "public", "active"]
     search_fields = ["code", "name_zh", "name_en"]
     autocomplete_fields = ["parent", "default_department"]

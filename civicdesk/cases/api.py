@@ -38,13 +38,22 @@ class BearerToken(HttpBearer):
 
 
 api = NinjaAPI(
-    title="civicdesk staff API", version="1", urls_namespace="api-v1",
-    openapi_url="/openapi.json", docs_url="/docs", auth=BearerToken(),
+    title="civicdesk staff API",
+    version="1",
+    urls_namespace="api-v1",
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+    auth=BearerToken(),
 )
 
 
-def _error(request: HttpRequest, status: int, code: str, message: str,
-           errors: dict[str, list[str]] | None = None) -> HttpResponse:
+def _error(
+    request: HttpRequest,
+    status: int,
+    code: str,
+    message: str,
+    errors: dict[str, list[str]] | None = None,
+) -> HttpResponse:
     body: dict[str, Any] = {"code": code, "message": message}
     if errors is not None:
         body["errors"] = errors
@@ -53,8 +62,7 @@ def _error(request: HttpRequest, status: int, code: str, message: str,
 
 @api.exception_handler(DomainError)
 def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return _error(request, exc.http_status, exc.code, exc.message,
-                  getattr(exc, "errors", None))
+    return _error(request, exc.http_status, exc.code, exc.message, getattr(exc, "errors", None))
 
 
 @api.exception_handler(NinjaValidationError)
@@ -69,7 +77,9 @@ def _schema_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRespon
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return _error(request, 401, "unauthenticated", _("Send a valid token: Authorization: Bearer <token>."))
+    return _error(
+        request, 401, "unauthenticated", _("Send a valid token: Authorization: Bearer <token>.")
+    )
 
 
 @api.exception_handler(HttpError)
@@ -79,6 +89,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 # --- schemas -------------------------------------------------------------------------------
+
 
 class ErrorOut(Schema):
     code: str
@@ -143,14 +154,19 @@ class DueOut(Schema):
 
 # --- endpoints -----------------------------------------------------------------------------
 
+
 @api.get("/me", summary="Who am I: roles, departments and areas")
 def me(request: HttpRequest) -> dict[str, Any]:
-    user = request.user
+    user: Any = request.user
     grants = grants_for(user)
-    departments = Department.objects.filter(id__in={g.department_id for g in grants if g.department_id})
+    departments = Department.objects.filter(
+        id__in={g.department_id for g in grants if g.department_id}
+    )
     areas = Area.objects.filter(path__in={g.area_path for g in grants if g.area_path})
     return {
-        "username": user.username, "name": str(user), "roles": roles_of(user),
+        "username": user.username,
+        "name": str(user),
+        "roles": roles_of(user),
         "centre": user.centre.code if getattr(user, "centre", None) else None,
         "departments": [{"code": d.code, "name": d.name} for d in departments],
         "areas": [{"code": a.code, "name": a.name, "level": a.level} for a in areas],
@@ -160,8 +176,13 @@ def me(request: HttpRequest) -> dict[str, Any]:
 @api.get("/areas", summary="The area tree")
 def areas(request: HttpRequest) -> list[dict[str, Any]]:
     return [
-        {"code": a.code, "name": a.name, "level": a.level,
-         "parent": a.parent.code if a.parent else None, "has_polygon": a.polygon is not None}
+        {
+            "code": a.code,
+            "name": a.name,
+            "level": a.level,
+            "parent": a.parent.code if a.parent else None,
+            "has_polygon": a.polygon is not None,
+        }
         for a in Area.objects.select_related("parent").order_by("path")
     ]
 
@@ -177,10 +198,17 @@ def departments(request: HttpRequest) -> list[dict[str, Any]]:
 @api.get("/categories", summary="Categories with their case type, department and clocks")
 def categories(request: HttpRequest) -> list[dict[str, Any]]:
     return [
-        {"code": c.code, "name": c.name, "name_zh": c.name_zh, "name_en": c.name_en,
-         "parent": c.parent.code if c.parent else None, "case_type": c.case_type,
-         "default_department": c.default_department.code if c.default_department else None,
-         "deadline_policy": c.deadline_policy, "public": c.public}
+        {
+            "code": c.code,
+            "name": c.name,
+            "name_zh": c.name_zh,
+            "name_en": c.name_en,
+            "parent": c.parent.code if c.parent else None,
+            "case_type": c.case_type,
+            "default_department": c.default_department.code if c.default_department else None,
+            "deadline_policy": c.deadline_policy,
+            "public": c.public,
+        }
         for c in Category.objects.filter(active=True).select_related("parent", "default_department")
     ]
 
@@ -196,7 +224,8 @@ def list_cases(request: HttpRequest, page: int = 1) -> dict[str, Any]:
     result = case_list_for_user(user=request.user, params=request.GET, page=page)
     return {
         "results": [case_summary_json(case) for case in result.items],
-        "page": result.number, "has_next": result.has_next,
+        "page": result.number,
+        "has_next": result.has_next,
         "next_page": result.number + 1 if result.has_next else None,
     }
 
@@ -206,26 +235,42 @@ def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
     return _detail(request, case_id)
 
 
-@api.post("/cases/{case_id}/actions/{action}",
-          response={200: dict, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
-          summary="Take an action on a case")
+@api.post(
+    "/cases/{case_id}/actions/{action}",
+    response={200: dict, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    summary="Take an action on a case",
+)
 def act(request: HttpRequest, case_id: int, action: str, payload: ActionIn) -> dict[str, Any]:
     if action not in ACTIONS:
         case_get_for_user(user=request.user, pk=case_id)  # outside scope stays "not found"
-        raise ValidationFailed.single("action", _("Unknown action “{action}”.").format(action=action))
-    case_act(actor=request.user, case_id=case_id, action=action,
-             data=payload.dict(exclude_none=True))
+        raise ValidationFailed.single(
+            "action", _("Unknown action “{action}”.").format(action=action)
+        )
+    case_act(
+        actor=request.user, case_id=case_id, action=action, data=payload.dict(exclude_none=True)
+    )
     return _detail(request, case_id)
 
 
-@api.post("/cases/{case_id}/attachments", response={201: dict, 404: ErrorOut, 422: ErrorOut},
-          summary="Attach a file (type checked by content)")
-def attach(request: HttpRequest, case_id: int,
-           file: UploadedFile = File(...)) -> Status[dict[str, Any]]:
+@api.post(
+    "/cases/{case_id}/attachments",
+    response={201: dict, 404: ErrorOut, 422: ErrorOut},
+    summary="Attach a file (type checked by content)",
+)
+def attach(
+    request: HttpRequest, case_id: int, file: UploadedFile = File(...)
+) -> Status[dict[str, Any]]:
     attachment = attachments.attachment_add(actor=request.user, case_id=case_id, upload=file)
-    return Status(201, {"id": attachment.pk, "name": attachment.original_name,
-                        "content_type": attachment.content_type, "size": attachment.size,
-                        "sha256": attachment.sha256})
+    return Status(
+        201,
+        {
+            "id": attachment.pk,
+            "name": attachment.original_name,
+            "content_type": attachment.content_type,
+            "size": attachment.size,
+            "sha256": attachment.sha256,
+        },
+    )
 
 
 class DueQuery(Schema):
@@ -234,18 +279,24 @@ class DueQuery(Schema):
     unit: TimeUnit = TimeUnit.DAYS
 
 
-@api.get("/calendar/due", response={200: DueOut, 422: ErrorOut},
-         summary="When would a clock started at `start` fall due?")
+@api.get(
+    "/calendar/due",
+    response={200: DueOut, 422: ErrorOut},
+    summary="When would a clock started at `start` fall due?",
+)
 def calendar_due(request: HttpRequest, query: Query[DueQuery]) -> dict[str, Any]:
     if not 1 <= query.length <= 3650:
-        raise ValidationFailed.single("length", _("Enter a number from {low} to {high}.")
-                                      .format(low=1, high=3650))
+        raise ValidationFailed.single(
+            "length", _("Enter a number from {low} to {high}.").format(low=1, high=3650)
+        )
     if query.unit == TimeUnit.WORKING_DAYS and query.length > 2500:
-        raise ValidationFailed.single("length", _("Enter a number from {low} to {high}.")
-                                      .format(low=1, high=2500))
+        raise ValidationFailed.single(
+            "length", _("Enter a number from {low} to {high}.").format(low=1, high=2500)
+        )
     start = query.start if timezone.is_aware(query.start) else timezone.make_aware(query.start)
-    result = compute_due(start=start, length=query.length, unit=query.unit,
-                         calendar=current_calendar())
+    result = compute_due(
+        start=start, length=query.length, unit=query.unit, calendar=current_calendar()
+    )
     return {"due_at": iso(result.due_at), "calendar_missing": result.calendar_missing}
 
 

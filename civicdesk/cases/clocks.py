@@ -21,8 +21,12 @@ from civicdesk.cases.transitions import FINISHED_STATES
 from civicdesk.core.calendar_store import current_calendar
 
 # The clocks an extension lengthens: the time to handle the matter itself.
-EXTENDABLE_KINDS = (ClockKind.HANDLING, ClockKind.MEDIATION, ClockKind.RECTIFICATION,
-                    ClockKind.REVIEW)
+EXTENDABLE_KINDS = (
+    ClockKind.HANDLING,
+    ClockKind.MEDIATION,
+    ClockKind.RECTIFICATION,
+    ClockKind.REVIEW,
+)
 
 
 def jurisdiction_overrides(case: Case) -> dict[str, LengthOverride]:
@@ -33,8 +37,9 @@ def jurisdiction_overrides(case: Case) -> dict[str, LengthOverride]:
     )
     chosen: dict[str, LengthOverride] = {}
     for row in sorted(rows, key=lambda r: len(r["area__path"])):
-        chosen[row["kind"]] = LengthOverride(row["length"], row["unit"], row["basis"],
-                                             row["max_extension"])
+        chosen[row["kind"]] = LengthOverride(
+            row["length"], row["unit"], row["basis"], row["max_extension"]
+        )
     return chosen
 
 
@@ -50,15 +55,25 @@ def rules_for_case(case: Case, extra: dict[str, LengthOverride] | None = None) -
     ]
 
 
-def new_clock(*, case: Case, rule: ClockRule, started_at: dt.datetime,
-              now: dt.datetime) -> CaseClock:
-    result = compute_due(start=started_at, length=rule.length, unit=rule.unit,
-                         calendar=current_calendar())
+def new_clock(
+    *, case: Case, rule: ClockRule, started_at: dt.datetime, now: dt.datetime
+) -> CaseClock:
+    result = compute_due(
+        start=started_at, length=rule.length, unit=rule.unit, calendar=current_calendar()
+    )
     clock = CaseClock(
-        case=case, kind=rule.kind, started_at=started_at, length=rule.length, unit=rule.unit,
-        basis=str(rule.basis)[:300], max_extension=rule.max_extension, is_window=rule.is_window,
-        calendar_missing=result.calendar_missing, due_at=result.due_at,
-        due_soon_at=result.due_at, seriously_overdue_at=result.due_at,
+        case=case,
+        kind=rule.kind,
+        started_at=started_at,
+        length=rule.length,
+        unit=rule.unit,
+        basis=str(rule.basis)[:300],
+        max_extension=rule.max_extension,
+        is_window=rule.is_window,
+        calendar_missing=result.calendar_missing,
+        due_at=result.due_at,
+        due_soon_at=result.due_at,
+        seriously_overdue_at=result.due_at,
     )
     schedule_warnings(clock, now=now)
     return clock
@@ -79,15 +94,24 @@ def schedule_warnings(clock: CaseClock, *, now: dt.datetime) -> None:
 
 
 def recompute_due(clock: CaseClock, *, now: dt.datetime) -> None:
-    result = compute_due(start=clock.started_at,
-                         length=clock.length + clock.extended_by + clock.paused_units,
-                         unit=clock.unit, calendar=current_calendar())
+    result = compute_due(
+        start=clock.started_at,
+        length=clock.length + clock.extended_by + clock.paused_units,
+        unit=clock.unit,
+        calendar=current_calendar(),
+    )
     clock.due_at, clock.calendar_missing = result.due_at, result.calendar_missing
     schedule_warnings(clock, now=now)
 
 
-def follow_action(*, case: Case, action: str, now: dt.datetime, params: dict[str, Any],
-                  started_at: dt.datetime | None = None) -> None:
+def follow_action(
+    *,
+    case: Case,
+    action: str,
+    now: dt.datetime,
+    params: dict[str, Any],
+    started_at: dt.datetime | None = None,
+) -> None:
     """Applies one action to the clocks: stop those it ends, start those it begins.
 
     New clocks start at `started_at` (the time of receipt, for intake) or else now.
@@ -122,8 +146,11 @@ def start_review_clocks(*, case: Case, now: dt.datetime) -> None:
 
 def extend(*, case: Case, length: int, now: dt.datetime) -> CaseClock | None:
     """Lengthens the running handling clock; None when there is none to extend."""
-    clock = (case.clocks.filter(kind__in=EXTENDABLE_KINDS, state=ClockState.RUNNING)
-             .order_by("-started_at").first())
+    clock = (
+        case.clocks.filter(kind__in=EXTENDABLE_KINDS, state=ClockState.RUNNING)
+        .order_by("-started_at")
+        .first()
+    )
     if clock is None:
         return None
     clock.extended_by += length
@@ -134,16 +161,25 @@ def extend(*, case: Case, length: int, now: dt.datetime) -> CaseClock | None:
 
 
 def extension_left(case: Case) -> tuple[CaseClock | None, int]:
-    clock = (case.clocks.filter(kind__in=EXTENDABLE_KINDS, state=ClockState.RUNNING)
-             .order_by("-started_at").first())
+    clock = (
+        case.clocks.filter(kind__in=EXTENDABLE_KINDS, state=ClockState.RUNNING)
+        .order_by("-started_at")
+        .first()
+    )
     if clock is None:
         return None, 0
     return clock, max(clock.max_extension - clock.extended_by, 0)
 
 
 def refresh_case_warning(case: Case) -> None:
-    level = (case.clocks.filter(state=ClockState.RUNNING, is_window=False)
-             .aggregate(level=Max("warning_level"))["level"]) or WarningLevel.NONE
+    level = (
+        (
+            case.clocks.filter(state=ClockState.RUNNING, is_window=False).aggregate(
+                level=Max("warning_level")
+            )["level"]
+        )
+        or WarningLevel.NONE
+    )
     if level != case.warning_level:
         Case.objects.filter(pk=case.pk).update(warning_level=level)
         case.warning_level = level
@@ -158,8 +194,9 @@ def _per_case_lengths(params: dict[str, Any]) -> dict[str, LengthOverride]:
 
 def _stop(clock: CaseClock, *, now: dt.datetime) -> None:
     if clock.state == ClockState.SUSPENDED and clock.suspended_at is not None:
-        clock.paused_units += units_elapsed(since=clock.suspended_at, until=now,
-                                            unit=clock.unit, calendar=current_calendar())
+        clock.paused_units += units_elapsed(
+            since=clock.suspended_at, until=now, unit=clock.unit, calendar=current_calendar()
+        )
         recompute_due(clock, now=now)
     clock.state = ClockState.MET if now <= clock.due_at else ClockState.MISSED
     clock.ended_at, clock.suspended_at, clock.next_alert_at = now, None, None
@@ -176,8 +213,9 @@ def _suspend_all(clocks: list[CaseClock], *, now: dt.datetime) -> None:
 def _resume_all(clocks: list[CaseClock], *, now: dt.datetime) -> None:
     for clock in clocks:
         if clock.state == ClockState.SUSPENDED and clock.suspended_at is not None:
-            clock.paused_units += units_elapsed(since=clock.suspended_at, until=now,
-                                                unit=clock.unit, calendar=current_calendar())
+            clock.paused_units += units_elapsed(
+                since=clock.suspended_at, until=now, unit=clock.unit, calendar=current_calendar()
+            )
             clock.state, clock.suspended_at = ClockState.RUNNING, None
             recompute_due(clock, now=now)
             clock.save()

@@ -7,11 +7,11 @@ with a `DeadlineOverride` row for its area subtree; a category overrides it with
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from django.utils.translation import gettext_lazy as _
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from civicdesk.cases.choices import Action as A
 from civicdesk.cases.choices import CaseType as T
@@ -35,15 +35,27 @@ class ClockRule:
     is_window: bool = False
 
 
-def _rule(case_type: str, kind: str, length: int, unit: str, basis: str | Promise,
-          starts: set[str], stops: set[str], **extra: object) -> ClockRule:
-    return ClockRule(case_type, kind, length, unit, basis, frozenset(starts), frozenset(stops),
-                     **extra)  # type: ignore[arg-type]
+def _rule(
+    case_type: str,
+    kind: str,
+    length: int,
+    unit: str,
+    basis: str | Promise,
+    starts: Iterable[str],
+    stops: Iterable[str],
+    max_extension: int = 0,
+    is_window: bool = False,
+) -> ClockRule:
+    return ClockRule(
+        case_type, kind, length, unit, basis, frozenset(starts), frozenset(stops),
+        max_extension=max_extension, is_window=is_window,
+    )
 
 
 _REGISTRATION = {A.ACCEPT, A.NOT_ACCEPT, A.REDIRECT, A.DISPATCH, A.MERGE}
 _LOCAL_12345 = _("Local 12345 hotline rules (e.g. Beijing, Jinan)")
 
+# fmt: off
 DEFAULT_RULES: tuple[ClockRule, ...] = (
     _rule(T.PETITION, K.NOTICE, 15, U.DAYS,
           _("Regulations on Letters and Visits (2022), art. 23: written notice within 15 days"),
@@ -84,6 +96,7 @@ DEFAULT_RULES: tuple[ClockRule, ...] = (
           _("Centre rule: incidents reach the centre's leaders within 15 minutes"),
           {A.CREATE}, {A.ACCEPT, A.DISPATCH, A.ESCALATE, A.MERGE}),
 )
+# fmt: on
 
 
 def default_rules_for(case_type: str) -> list[ClockRule]:
@@ -108,12 +121,20 @@ def effective_rule(
     result = rule
     override = (jurisdiction or {}).get(rule.kind)
     if override is not None:
-        result = replace(result, length=override.length, unit=override.unit,
-                         basis=override.basis or result.basis,
-                         max_extension=override.max_extension
-                         if override.max_extension is not None else result.max_extension)
+        result = replace(
+            result,
+            length=override.length,
+            unit=override.unit,
+            basis=override.basis or result.basis,
+            max_extension=override.max_extension
+            if override.max_extension is not None
+            else result.max_extension,
+        )
     policy = (category_policy or {}).get(rule.kind)
     if policy:
-        result = replace(result, length=int(policy["length"]),  # type: ignore[call-overload]
-                         unit=str(policy.get("unit", result.unit)))
+        result = replace(
+            result,
+            length=int(policy["length"]),  # type: ignore[call-overload]
+            unit=str(policy.get("unit", result.unit)),
+        )
     return result

@@ -19,14 +19,16 @@ def full_text_filter(words: list[str]) -> Q:
     if not words:
         return Q()
     if connection.vendor == "postgresql":
-        sql = ("SELECT case_id FROM cases_casesearch "
-               "WHERE to_tsvector('simple', words) @@ plainto_tsquery('simple', %s)")
-        return Q(id__in=RawSQL(sql, [" ".join(words)]))
+        sql = (
+            "SELECT case_id FROM cases_casesearch "
+            "WHERE to_tsvector('simple', words) @@ plainto_tsquery('simple', %s)"
+        )
+        return Q(id__in=RawSQL(sql, [" ".join(words)]))  # noqa: S611 - bound parameter
     # Words contain only letters, digits and CJK characters (search.query_words), so quoting
     # each one makes a safe FTS5 phrase query; several phrases mean AND.
     match = " ".join(f'"{word}"' for word in words)
     sql = "SELECT rowid FROM cases_search_fts WHERE cases_search_fts MATCH %s"
-    return Q(id__in=RawSQL(sql, [match]))
+    return Q(id__in=RawSQL(sql, [match]))  # noqa: S611 - bound parameter
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -38,10 +40,12 @@ class CaseFilter(django_filters.FilterSet):
     category = django_filters.CharFilter(method="filter_category", label=_("category"))
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("overdue"))
     due_soon = django_filters.BooleanFilter(method="filter_due_soon", label=_("due soon"))
-    received_after = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte",
-                                                      label=_("received from"))
-    received_before = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt",
-                                                       label=_("received before"))
+    received_after = django_filters.IsoDateTimeFilter(
+        field_name="received_at", lookup_expr="gte", label=_("received from")
+    )
+    received_before = django_filters.IsoDateTimeFilter(
+        field_name="received_at", lookup_expr="lt", label=_("received before")
+    )
     q = django_filters.CharFilter(method="filter_text", label=_("search"))
 
     class Meta:
@@ -52,7 +56,9 @@ class CaseFilter(django_filters.FilterSet):
         area = Area.objects.filter(code=value).first()
         if area is None:
             return queryset.none()
-        return queryset.filter(area__in=Area.objects.filter(path__startswith=area.path).values("id"))
+        return queryset.filter(
+            area__in=Area.objects.filter(path__startswith=area.path).values("id")
+        )
 
     def filter_category(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
         return queryset.filter(Q(category__code=value) | Q(category__parent__code=value))

@@ -11,7 +11,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicdesk.cases import clocks
-from civicdesk.cases.choices import ANONYMOUS_TYPES, Action, CaseType, Channel, PartyKind, PartyRole, Priority
+from civicdesk.cases.choices import (
+    ANONYMOUS_TYPES,
+    Action,
+    CaseType,
+    Channel,
+    PartyKind,
+    PartyRole,
+    Priority,
+)
 from civicdesk.cases.models import Case, CaseEvent, CaseParty, CaseSearch, Category
 from civicdesk.cases.permissions import may_act_in_area
 from civicdesk.cases.receipt_codes import new_receipt_code
@@ -52,13 +60,17 @@ class CleanCase:
     idempotency_key: str | None
 
 
-def case_create(*, actor: Any, data: dict[str, Any], now: dt.datetime | None = None) -> tuple[Case, bool]:
+def case_create(
+    *, actor: Any, data: dict[str, Any], now: dt.datetime | None = None
+) -> tuple[Case, bool]:
     """Registers a case; returns (case, created). A repeated idempotency key returns the case
     made the first time, with created=False."""
     now = now or timezone.now()
     clean = clean_case_input(data, actor=actor, now=now)
     if clean.idempotency_key:
-        existing = Case.objects.filter(created_by=actor, idempotency_key=clean.idempotency_key).first()
+        existing = Case.objects.filter(
+            created_by=actor, idempotency_key=clean.idempotency_key
+        ).first()
         if existing is not None:
             return existing, False
     try:
@@ -66,8 +78,9 @@ def case_create(*, actor: Any, data: dict[str, Any], now: dt.datetime | None = N
     except IntegrityError:
         # Two requests with one idempotency key raced; the other one's case is the answer.
         if clean.idempotency_key:
-            existing = Case.objects.filter(created_by=actor,
-                                           idempotency_key=clean.idempotency_key).first()
+            existing = Case.objects.filter(
+                created_by=actor, idempotency_key=clean.idempotency_key
+            ).first()
             if existing is not None:
                 return existing, False
         raise
@@ -93,8 +106,21 @@ def clean_case_input(data: dict[str, Any], *, actor: Any, now: dt.datetime) -> C
         errors.add("idempotency_key", _("Use a text of at most 100 characters."))
     errors.raise_if_any()
     assert category is not None and area is not None and received_at is not None
-    return CleanCase(case_type, channel, category, area, title, description, address, latitude,
-                     longitude, received_at, priority, parties, key)
+    return CleanCase(
+        case_type,
+        channel,
+        category,
+        area,
+        title,
+        description,
+        address,
+        latitude,
+        longitude,
+        received_at,
+        priority,
+        parties,
+        key,
+    )
 
 
 def _choice(errors: Errors, data: dict[str, Any], name: str, values: list[str]) -> str:
@@ -102,8 +128,12 @@ def _choice(errors: Errors, data: dict[str, Any], name: str, values: list[str]) 
     if not value:
         errors.add(name, _("This field is required."))
     elif value not in values:
-        errors.add(name, _("Unknown value “{value}”; use one of: {values}.").format(
-            value=value, values=", ".join(values)))
+        errors.add(
+            name,
+            _("Unknown value “{value}”; use one of: {values}.").format(
+                value=value, values=", ".join(values)
+            ),
+        )
     return str(value or "")
 
 
@@ -124,8 +154,12 @@ def _category(errors: Errors, code: Any, case_type: str) -> Category | None:
     if category is None:
         errors.add("category", _("Unknown category “{code}”.").format(code=code))
     elif case_type and category.case_type != case_type:
-        errors.add("category", _("Category “{code}” is for cases of type “{type}”.").format(
-            code=code, type=category.case_type))
+        errors.add(
+            "category",
+            _("Category “{code}” is for cases of type “{type}”.").format(
+                code=code, type=category.case_type
+            ),
+        )
     return category
 
 
@@ -147,7 +181,7 @@ def _location(errors: Errors, location: Any) -> tuple[float | None, float | None
     try:
         lat, lng = float(location["lat"]), float(location["lng"])
     except (KeyError, TypeError, ValueError):
-        errors.add("location", _("Give the location as {\"lat\": number, \"lng\": number}."))
+        errors.add("location", _('Give the location as {"lat": number, "lng": number}.'))
         return None, None
     if not (-90 <= lat <= 90 and -180 <= lng <= 180):
         errors.add("location", _("Latitude must be within ±90 and longitude within ±180."))
@@ -164,7 +198,9 @@ def _received_at(errors: Errors, value: Any, now: dt.datetime) -> dt.datetime | 
         try:
             moment = dt.datetime.fromisoformat(str(value))
         except ValueError:
-            errors.add("received_at", _("Use an ISO 8601 date and time, e.g. 2026-05-01T09:30:00+08:00."))
+            errors.add(
+                "received_at", _("Use an ISO 8601 date and time, e.g. 2026-05-01T09:30:00+08:00.")
+            )
             return None
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
@@ -180,17 +216,24 @@ def _parties(errors: Errors, parties: Any, case_type: str) -> list[dict[str, Any
     if not isinstance(parties, list):
         errors.add("parties", _("Give the parties as a list."))
         return []
-    cleaned = [_party(errors, index, party, case_type) for index, party in enumerate(parties)]
-    cleaned = [party for party in cleaned if party is not None]
+    checked = [_party(errors, index, party, case_type) for index, party in enumerate(parties)]
+    cleaned = [party for party in checked if party is not None]
     roles = [party["role"] for party in cleaned]
     if roles.count(PartyRole.REPRESENTATIVE) > MAX_REPRESENTATIVES:
-        errors.add("parties", _("A group visit sends at most {n} representatives.").format(
-            n=MAX_REPRESENTATIVES))
+        errors.add(
+            "parties",
+            _("A group visit sends at most {n} representatives.").format(n=MAX_REPRESENTATIVES),
+        )
     has_requester = any(r in (PartyRole.REQUESTER, PartyRole.REPRESENTATIVE) for r in roles)
     anonymous = any(party["anonymous"] for party in cleaned)
     if not has_requester and not anonymous:
-        errors.add("parties", _("Name at least one requester (or mark the report anonymous where "
-                                "the case type allows it)."))
+        errors.add(
+            "parties",
+            _(
+                "Name at least one requester (or mark the report anonymous where "
+                "the case type allows it)."
+            ),
+        )
     return cleaned
 
 
@@ -202,11 +245,17 @@ def _party(errors: Errors, index: int, party: Any, case_type: str) -> dict[str, 
     role = party.get("role") or PartyRole.REQUESTER
     if role not in PartyRole.values:
         errors.add(f"{prefix}.role", _("Unknown role “{value}”.").format(value=role))
-    kind = PartyKind.ORGANIZATION if party.get("organization") and not party.get("name") else PartyKind.PERSON
+    kind = (
+        PartyKind.ORGANIZATION
+        if party.get("organization") and not party.get("name")
+        else PartyKind.PERSON
+    )
     anonymous = bool(party.get("anonymous"))
     if anonymous and case_type not in ANONYMOUS_TYPES:
-        errors.add(f"{prefix}.anonymous", _("Anonymous reports are accepted only for complaints "
-                                             "and safety hazards."))
+        errors.add(
+            f"{prefix}.anonymous",
+            _("Anonymous reports are accepted only for complaints and safety hazards."),
+        )
     name = str(party.get("name") or "").strip()[:100]
     if not anonymous and not name and not party.get("organization"):
         errors.add(f"{prefix}.name", _("Give a name or an organisation."))
@@ -217,17 +266,23 @@ def _party(errors: Errors, index: int, party: Any, case_type: str) -> dict[str, 
     if problem := id_number_problem(id_number):
         errors.add(f"{prefix}.id_number", problem)
     return {
-        "role": role, "kind": kind, "name": "" if anonymous else name,
-        "phone": "" if anonymous else phone, "id_number": "" if anonymous else id_number,
+        "role": role,
+        "kind": kind,
+        "name": "" if anonymous else name,
+        "phone": "" if anonymous else phone,
+        "id_number": "" if anonymous else id_number,
         "organization": str(party.get("organization") or "").strip()[:200],
-        "confidential": bool(party.get("confidential")), "anonymous": anonymous,
+        "confidential": bool(party.get("confidential")),
+        "anonymous": anonymous,
     }
 
 
 def centre_for_area(area: Area, fallback: Centre | None) -> Centre:
     """The nearest centre at or above the area: the one that takes the case in."""
     codes = [code for code in area.path.split("/") if code]
-    centres = {c.area.code: c for c in Centre.objects.filter(area__code__in=codes).select_related("area")}
+    centres = {
+        c.area.code: c for c in Centre.objects.filter(area__code__in=codes).select_related("area")
+    }
     for code in reversed(codes):
         if code in centres:
             return centres[code]
@@ -239,12 +294,21 @@ def centre_for_area(area: Area, fallback: Centre | None) -> Centre:
 @transaction.atomic
 def _write_case(clean: CleanCase, *, actor: Any, now: dt.datetime) -> Case:
     case = Case(
-        receipt_code=new_receipt_code(), type=clean.type, channel=clean.channel,
-        category=clean.category, priority=clean.priority, title=clean.title,
-        description=clean.description, area=clean.area, address=clean.address,
-        latitude=clean.latitude, longitude=clean.longitude, received_at=clean.received_at,
+        receipt_code=new_receipt_code(),
+        type=clean.type,
+        channel=clean.channel,
+        category=clean.category,
+        priority=clean.priority,
+        title=clean.title,
+        description=clean.description,
+        area=clean.area,
+        address=clean.address,
+        latitude=clean.latitude,
+        longitude=clean.longitude,
+        received_at=clean.received_at,
         centre=centre_for_area(clean.area, getattr(actor, "centre", None)),
-        created_by=actor, idempotency_key=clean.idempotency_key,
+        created_by=actor,
+        idempotency_key=clean.idempotency_key,
     )
     if clean.type == CaseType.INCIDENT and clean.priority == Priority.NORMAL:
         case.priority = Priority.CRITICAL
@@ -252,12 +316,22 @@ def _write_case(clean: CleanCase, *, actor: Any, now: dt.datetime) -> Case:
     CaseParty.objects.bulk_create(CaseParty(case=case, **party) for party in clean.parties)
     CaseSearch.objects.create(case=case, words=search_words(case))
     CaseEvent.objects.create(
-        case=case, kind=Action.CREATE, actor=actor, at=now, to_status=case.status,
-        params={"type": case.type, "channel": case.channel, "category": clean.category.code,
-                "area": clean.area.code, "received_at": case.received_at.isoformat()},
+        case=case,
+        kind=Action.CREATE,
+        actor=actor,
+        at=now,
+        to_status=case.status,
+        params={
+            "type": case.type,
+            "channel": case.channel,
+            "category": clean.category.code,
+            "area": clean.area.code,
+            "received_at": case.received_at.isoformat(),
+        },
     )
-    clocks.follow_action(case=case, action=Action.CREATE, now=now, params={},
-                         started_at=clean.received_at)
+    clocks.follow_action(
+        case=case, action=Action.CREATE, now=now, params={}, started_at=clean.received_at
+    )
     return case
 
 

@@ -27,17 +27,31 @@ class Category(models.Model):
     code = models.CharField(_("code"), max_length=32, unique=True)
     name_zh = models.CharField(_("Chinese name"), max_length=100)
     name_en = models.CharField(_("English name"), max_length=150)
-    parent = models.ForeignKey("self", verbose_name=_("parent"), null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
     case_type = models.CharField(_("case type"), max_length=16, choices=CaseType.choices)
     default_department = models.ForeignKey(
-        Department, verbose_name=_("default department"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        Department,
+        verbose_name=_("default department"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     deadline_policy = models.JSONField(
-        _("deadline policy"), default=dict, blank=True,
-        help_text=_('Clock lengths for this category, e.g. {"handling": {"length": 5, "unit": '
-                    '"working_days"}}. Clocks not named follow the case type\'s rules.'),
+        _("deadline policy"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            'Clock lengths for this category, e.g. {"handling": {"length": 5, "unit": '
+            '"working_days"}}. Clocks not named follow the case type\'s rules.'
+        ),
     )
     public = models.BooleanField(_("offered to residents"), default=True)
     active = models.BooleanField(_("active"), default=True)
@@ -64,8 +78,9 @@ class Category(models.Model):
 class DeadlineOverride(models.Model):
     """A jurisdiction's own length for one clock, for every case in an area subtree."""
 
-    area = models.ForeignKey(Area, verbose_name=_("jurisdiction"), on_delete=models.CASCADE,
-                             related_name="+")
+    area = models.ForeignKey(
+        Area, verbose_name=_("jurisdiction"), on_delete=models.CASCADE, related_name="+"
+    )
     case_type = models.CharField(_("case type"), max_length=16, choices=CaseType.choices)
     kind = models.CharField(_("clock"), max_length=32, choices=ClockKind.choices)
     length = models.PositiveIntegerField(_("length"))
@@ -77,8 +92,9 @@ class DeadlineOverride(models.Model):
         verbose_name = _("deadline override")
         verbose_name_plural = _("deadline overrides")
         constraints = [
-            models.UniqueConstraint(fields=["area", "case_type", "kind"],
-                                    name="deadline_override_unique"),
+            models.UniqueConstraint(
+                fields=["area", "case_type", "kind"], name="deadline_override_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -89,50 +105,90 @@ class Case(models.Model):
     receipt_code = models.CharField(_("receipt code"), max_length=16, unique=True)
     type = models.CharField(_("type"), max_length=16, choices=CaseType.choices)
     channel = models.CharField(_("channel"), max_length=24, choices=Channel.choices)
-    category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.PROTECT,
-                                 related_name="cases")
-    priority = models.CharField(_("priority"), max_length=16, choices=Priority.choices,
-                                default=Priority.NORMAL)
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="cases"
+    )
+    priority = models.CharField(
+        _("priority"), max_length=16, choices=Priority.choices, default=Priority.NORMAL
+    )
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"))
-    area = models.ForeignKey(Area, verbose_name=_("area"), on_delete=models.PROTECT,
-                             related_name="cases")
+    area = models.ForeignKey(
+        Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="cases"
+    )
     address = models.CharField(_("address"), max_length=300, blank=True)
     latitude = models.FloatField(_("latitude"), null=True, blank=True)
     longitude = models.FloatField(_("longitude"), null=True, blank=True)
     received_at = models.DateTimeField(_("received"))
     created_at = models.DateTimeField(_("registered"), auto_now_add=True)
-    status = models.CharField(_("status"), max_length=16, choices=Status.choices,
-                              default=Status.RECEIVED)
-    centre = models.ForeignKey(Centre, verbose_name=_("centre"), on_delete=models.PROTECT,
-                               related_name="cases")
-    department = models.ForeignKey(Department, verbose_name=_("department"), null=True,
-                                   blank=True, on_delete=models.PROTECT, related_name="cases")
-    leader = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("responsible leader"),
-                               null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="led_cases")
-    handler = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("handler"), null=True,
-                                blank=True, on_delete=models.PROTECT,
-                                related_name="handled_cases")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("registered by"),
-                                   null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
-    idempotency_key = models.CharField(max_length=100, null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.RECEIVED
+    )
+    centre = models.ForeignKey(
+        Centre, verbose_name=_("centre"), on_delete=models.PROTECT, related_name="cases"
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("responsible leader"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="led_cases",
+    )
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handler"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="handled_cases",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("registered by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # NULL, not "", for "no key": the unique constraint below must ignore keyless cases.
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
     # Bumped by every action: the compare-and-swap that keeps two actions from both succeeding.
     version = models.PositiveIntegerField(default=1)
     # The worst warning among the running clocks, kept here so "overdue" is an indexed filter.
     warning_level = models.PositiveSmallIntegerField(
         _("warning"), choices=WarningLevel.choices, default=WarningLevel.NONE
     )
-    merged_into = models.ForeignKey("self", verbose_name=_("merged into"), null=True,
-                                    blank=True, on_delete=models.PROTECT, related_name="merged")
-    review_of = models.ForeignKey("self", verbose_name=_("review of"), null=True, blank=True,
-                                  on_delete=models.PROTECT, related_name="reviews")
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged",
+    )
+    review_of = models.ForeignKey(
+        "self",
+        verbose_name=_("review of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reviews",
+    )
     result = models.TextField(_("result"), blank=True)
     reply = models.TextField(_("written reply"), blank=True)
     replied_at = models.DateTimeField(_("replied"), null=True, blank=True)
-    satisfaction = models.CharField(_("satisfaction"), max_length=24, blank=True,
-                                    choices=Satisfaction.choices)
+    satisfaction = models.CharField(
+        _("satisfaction"), max_length=24, blank=True, choices=Satisfaction.choices
+    )
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
 
     class Meta:
@@ -149,9 +205,11 @@ class Case(models.Model):
             models.Index(fields=["warning_level", "received_at"], name="case_warning_idx"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["created_by", "idempotency_key"],
-                                    condition=models.Q(idempotency_key__isnull=False),
-                                    name="case_idempotency_unique"),
+            models.UniqueConstraint(
+                fields=["created_by", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="case_idempotency_unique",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -161,14 +219,16 @@ class Case(models.Model):
 class CaseParty(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="parties")
     role = models.CharField(_("role"), max_length=16, choices=PartyRole.choices)
-    kind = models.CharField(_("kind"), max_length=16, choices=PartyKind.choices,
-                            default=PartyKind.PERSON)
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=PartyKind.choices, default=PartyKind.PERSON
+    )
     name = models.CharField(_("name"), max_length=100, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
     id_number = models.CharField(_("ID number"), max_length=18, blank=True)
     organization = models.CharField(_("organisation"), max_length=200, blank=True)
     confidential = models.BooleanField(
-        _("confidential"), default=False,
+        _("confidential"),
+        default=False,
         help_text=_("The party's identity is hidden from the respondent."),
     )
     anonymous = models.BooleanField(_("anonymous"), default=False)
@@ -194,8 +254,9 @@ class Attachment(models.Model):
     content_type = models.CharField(_("content type"), max_length=100)
     size = models.PositiveIntegerField(_("size"))
     sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
 
     class Meta:
@@ -212,8 +273,14 @@ class CaseEvent(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(_("kind"), max_length=40)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True,
-                              blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     at = models.DateTimeField(_("time"))
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16, blank=True)
@@ -223,8 +290,10 @@ class CaseEvent(models.Model):
         verbose_name = _("case event")
         verbose_name_plural = _("case events")
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["case", "at"], name="event_case_idx"),
-                   models.Index(fields=["kind", "at"], name="event_kind_idx")]
+        indexes = [
+            models.Index(fields=["case", "at"], name="event_case_idx"),
+            models.Index(fields=["kind", "at"], name="event_kind_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
@@ -239,8 +308,9 @@ class CaseClock(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="clocks")
     kind = models.CharField(_("clock"), max_length=32, choices=ClockKind.choices)
-    state = models.CharField(_("state"), max_length=16, choices=ClockState.choices,
-                             default=ClockState.RUNNING)
+    state = models.CharField(
+        _("state"), max_length=16, choices=ClockState.choices, default=ClockState.RUNNING
+    )
     started_at = models.DateTimeField(_("started"))
     length = models.PositiveIntegerField(_("length"))
     unit = models.CharField(_("unit"), max_length=16, choices=TimeUnit.choices)
@@ -251,8 +321,9 @@ class CaseClock(models.Model):
     due_soon_at = models.DateTimeField()
     seriously_overdue_at = models.DateTimeField()
     next_alert_at = models.DateTimeField(null=True, blank=True)
-    warning_level = models.PositiveSmallIntegerField(_("warning"), choices=WarningLevel.choices,
-                                                     default=WarningLevel.NONE)
+    warning_level = models.PositiveSmallIntegerField(
+        _("warning"), choices=WarningLevel.choices, default=WarningLevel.NONE
+    )
     basis = models.CharField(_("legal basis"), max_length=300)
     max_extension = models.PositiveIntegerField(default=0)
     is_window = models.BooleanField(default=False)
@@ -264,8 +335,11 @@ class CaseClock(models.Model):
         verbose_name_plural = _("deadlines")
         ordering = ["started_at", "id"]
         indexes = [
-            models.Index(fields=["next_alert_at"], name="clock_alert_idx",
-                         condition=models.Q(state="running")),
+            models.Index(
+                fields=["next_alert_at"],
+                name="clock_alert_idx",
+                condition=models.Q(state="running"),
+            ),
             models.Index(fields=["case", "kind"], name="clock_case_idx"),
         ]
 
@@ -280,8 +354,9 @@ class CaseSearch(models.Model):
     over to_tsvector('simple', words). Both are created in this app's migrations.
     """
 
-    case = models.OneToOneField(Case, on_delete=models.CASCADE, primary_key=True,
-                                related_name="search")
+    case = models.OneToOneField(
+        Case, on_delete=models.CASCADE, primary_key=True, related_name="search"
+    )
     words = models.TextField()
 
     class Meta:

@@ -75,7 +75,11 @@ def record_notice(
 ) -> CaseEvent:
     text = render_notice(kind, case, now=now, **values)
     return CaseEvent.objects.create(
-        case=case, kind="notice", actor=actor, at=now,
-        from_status=case.status, to_status=case.status,
+        case=case,
+        kind="notice",
+        actor=actor,
+        at=now,
+        from_status=case.status,
+        to_status=case.status,
         params={"notice": kind, "text": text},
     )

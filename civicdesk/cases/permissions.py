@@ -72,10 +72,14 @@ def grants_for(user: Any) -> list[Grant]:
 def visible_cases_q(user: Any) -> Q:
     """A filter for the cases `user` may see. Empty scope matches nothing."""
     q = Q(leader=user) | Q(handler=user)
-    paths = {g.area_path for g in grants_for(user)
-             if g.area_path and g.role not in NO_CASE_CONTENT_ROLES}
-    departments = {g.department_id for g in grants_for(user)
-                   if g.department_id and g.role not in NO_CASE_CONTENT_ROLES}
+    paths = {
+        g.area_path for g in grants_for(user) if g.area_path and g.role not in NO_CASE_CONTENT_ROLES
+    }
+    departments = {
+        g.department_id
+        for g in grants_for(user)
+        if g.department_id and g.role not in NO_CASE_CONTENT_ROLES
+    }
     if paths:
         area_ids = Area.objects.filter(_path_prefix_q(paths)).values("id")
         q |= Q(area_id__in=area_ids)

@@ -22,8 +22,16 @@ def case_get_for_user(*, user: Any, pk: int) -> Case:
     """The case, or NotFound when it does not exist or lies outside the user's scope."""
     case = (
         cases_visible_to(user)
-        .select_related("category", "area", "centre", "department", "leader", "handler",
-                        "merged_into", "review_of")
+        .select_related(
+            "category",
+            "area",
+            "centre",
+            "department",
+            "leader",
+            "handler",
+            "merged_into",
+            "review_of",
+        )
         .filter(pk=pk)
         .first()
     )
@@ -53,8 +61,9 @@ class Page:
     has_next: bool
 
 
-def case_list_for_user(*, user: Any, params: Any, page: int = 1,
-                       page_size: int | None = None) -> Page:
+def case_list_for_user(
+    *, user: Any, params: Any, page: int = 1, page_size: int | None = None
+) -> Page:
     """One page of the cases the user may see, newest first.
 
     The page is fetched with one row more than it shows, to know whether another follows:
@@ -65,12 +74,12 @@ def case_list_for_user(*, user: Any, params: Any, page: int = 1,
         raise ValidationFailed.single("page", "1-10000")
     filterset = CaseFilter(params, queryset=cases_visible_to(user))
     if not filterset.is_valid():
-        raise ValidationFailed({field: [str(e) for e in errors]
-                                for field, errors in filterset.errors.items()})
-    queryset = (
-        filterset.qs.select_related("category", "area", "department", "leader")
-        .order_by("-received_at", "-id")
+        raise ValidationFailed(
+            {field: [str(e) for e in errors] for field, errors in filterset.errors.items()}
+        )
+    queryset = filterset.qs.select_related("category", "area", "department", "leader").order_by(
+        "-received_at", "-id"
     )
     start = (page - 1) * size
-    rows = list(queryset[start:start + size + 1])
+    rows = list(queryset[start : start + size + 1])
     return Page(items=rows[:size], number=page, has_next=len(rows) > size)

@@ -61,10 +61,15 @@ def _sweep_batch(batch: list[CaseClock], *, now: dt.datetime, result: SweepResul
         clock.next_alert_at = schedule.next_change_after(level)
         if level > clock.warning_level:
             clock.warning_level = level
-            events.append(CaseEvent(
-                case_id=clock.case_id, kind=_EVENT_KINDS[level], actor=None, at=now,
-                params={"clock": clock.kind, "due_at": clock.due_at.isoformat()},
-            ))
+            events.append(
+                CaseEvent(
+                    case_id=clock.case_id,
+                    kind=_EVENT_KINDS[level],
+                    actor=None,
+                    at=now,
+                    params={"clock": clock.kind, "due_at": clock.due_at.isoformat()},
+                )
+            )
             case_ids.add(clock.case_id)
     CaseClock.objects.bulk_update(batch, ["state", "ended_at", "next_alert_at", "warning_level"])
     CaseEvent.objects.bulk_create(events)
@@ -74,9 +79,11 @@ def _sweep_batch(batch: list[CaseClock], *, now: dt.datetime, result: SweepResul
 
 
 def _refresh_case_levels(case_ids: set[int]) -> None:
-    levels = (CaseClock.objects.filter(case_id__in=case_ids, state=ClockState.RUNNING,
-                                       is_window=False)
-              .values("case_id").annotate(level=Max("warning_level")))
+    levels = (
+        CaseClock.objects.filter(case_id__in=case_ids, state=ClockState.RUNNING, is_window=False)
+        .values("case_id")
+        .annotate(level=Max("warning_level"))
+    )
     by_level: dict[int, list[int]] = {}
     for row in levels:
         by_level.setdefault(row["level"], []).append(row["case_id"])

@@ -10,5 +10,8 @@ from civicdesk.cases.sweep import deadlines_sweep
 @task()
 def sweep_deadlines() -> dict[str, int]:
     result = deadlines_sweep()
-    return {"clocks": result.clocks, "events": result.events,
-            "windows_closed": result.windows_closed}
+    return {
+        "clocks": result.clocks,
+        "events": result.events,
+        "windows_closed": result.windows_closed,
+    }

@@ -7,6 +7,7 @@ target means the case stays where it is (the action records something without mo
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,12 +30,13 @@ class Transition:
     alternatives: frozenset[str] = frozenset()
 
 
-def _t(sources: set[str], target: str | None, *alternatives: str) -> Transition:
+def _t(sources: Iterable[str], target: str | None, *alternatives: str) -> Transition:
     return Transition(frozenset(sources), target, frozenset(alternatives))
 
 
-_UNREGISTERED = {S.RECEIVED, S.ESCALATED}
+_UNREGISTERED: set[str] = {S.RECEIVED, S.ESCALATED}
 
+# fmt: off
 TRANSITIONS: dict[str, Transition] = {
     A.ACCEPT:         _t(_UNREGISTERED, S.ACCEPTED),
     A.NOT_ACCEPT:     _t(_UNREGISTERED, S.NOT_ACCEPTED),
@@ -56,6 +58,7 @@ TRANSITIONS: dict[str, Transition] = {
     A.MERGE:          _t(_UNREGISTERED | {S.ACCEPTED, S.RETURNED, S.DISPATCHED}, S.MERGED),
     A.CLOSE:          _t({S.REPLIED, S.NOT_ACCEPTED, S.REDIRECTED}, S.CLOSED),
 }
+# fmt: on
 
 # States in which no clock runs any more.
 FINISHED_STATES = frozenset({S.NOT_ACCEPTED, S.REDIRECTED, S.MERGED, S.CLOSED})
@@ -114,8 +117,13 @@ def transition(
         setattr(case, field, value)
     case.status, case.version = new_status, case.version + 1
     event = CaseEvent.objects.create(
-        case=case, kind=action, actor=actor, at=now,
-        from_status=old_status, to_status=new_status, params=params,
+        case=case,
+        kind=action,
+        actor=actor,
+        at=now,
+        from_status=old_status,
+        to_status=new_status,
+        params=params,
     )
     clocks.follow_action(case=case, action=action, now=now, params=params)
     return event

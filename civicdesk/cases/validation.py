@@ -53,8 +53,14 @@ def deadline_policy_problems(policy: object) -> list[str]:
         if kind not in ClockKind.values:
             problems.append(_("Unknown clock “{kind}”.").format(kind=kind))
             continue
-        if not isinstance(rule, dict) or not isinstance(rule.get("length"), int) or rule["length"] < 1:
-            problems.append(_("Clock “{kind}” needs a whole-number length of at least 1.").format(kind=kind))
+        if (
+            not isinstance(rule, dict)
+            or not isinstance(rule.get("length"), int)
+            or rule["length"] < 1
+        ):
+            problems.append(
+                _("Clock “{kind}” needs a whole-number length of at least 1.").format(kind=kind)
+            )
         elif rule.get("unit", TimeUnit.DAYS) not in TimeUnit.values:
             problems.append(_("Clock “{kind}” has an unknown unit.").format(kind=kind))
     return problems
@@ -64,7 +70,9 @@ def validate_category(category: Category) -> None:
     errors: dict[str, list[str]] = {}
     if category.parent is not None:
         if category.parent.parent_id is not None:
-            errors["parent"] = [_("Categories have two levels: the parent must be a top-level category.")]
+            errors["parent"] = [
+                _("Categories have two levels: the parent must be a top-level category.")
+            ]
         elif category.parent.case_type != category.case_type:
             errors["case_type"] = [_("A sub-category has the same case type as its parent.")]
     problems = deadline_policy_problems(category.deadline_policy)

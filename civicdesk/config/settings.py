@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -14,7 +15,7 @@ VAR_DIR = Path(env_str("CIVICDESK_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
 # The fallback key is for development only; production must set SECRET_KEY.
-SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-change-me")  # noqa: S105
+SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-change-me")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -65,9 +66,11 @@ TEMPLATES = [
 ]
 
 
-def _database_config() -> dict:
+def _database_config() -> dict[str, Any]:
     default_url = "sqlite:///" + str(VAR_DIR / "civicdesk.sqlite3")
-    config = dj_database_url.parse(env_str("DATABASE_URL", default_url), conn_max_age=60)
+    config: dict[str, Any] = dj_database_url.parse(  # type: ignore[assignment]
+        env_str("DATABASE_URL", default_url), conn_max_age=60
+    )
     if config["ENGINE"] == "django.db.backends.sqlite3":
         if config["NAME"] and config["NAME"] != ":memory:":
             Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
@@ -126,7 +129,9 @@ LOGGING = {
 
 # --- civicdesk ---------------------------------------------------------------------------
 # Attachments larger than this are refused with a message naming the limit.
-CIVICDESK_MAX_ATTACHMENT_BYTES = env_int("CIVICDESK_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024, minimum=1)
+CIVICDESK_MAX_ATTACHMENT_BYTES = env_int(
+    "CIVICDESK_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024, minimum=1
+)
 # A running clock is "due soon" once this share of its time is used.
 CIVICDESK_DUE_SOON_SHARE = env_float("CIVICDESK_DUE_SOON_SHARE", 0.8, low=0.05, high=0.99)
 # ...and "seriously overdue" once it is late by this share of its own length.

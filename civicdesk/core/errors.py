@@ -27,7 +27,9 @@ class ValidationFailed(DomainError):
 
     def __init__(self, errors: Mapping[str, Sequence[str]], message: str | None = None) -> None:
         super().__init__(message or _("The request has invalid fields."))
-        self.errors = {field: [str(problem) for problem in problems] for field, problems in errors.items()}
+        self.errors = {
+            field: [str(problem) for problem in problems] for field, problems in errors.items()
+        }
 
     @classmethod
     def single(cls, field: str, problem: str) -> ValidationFailed:

@@ -27,8 +27,12 @@ class CalendarYear(models.Model):
     """A year whose holidays an administrator has entered in full as overrides."""
 
     year = models.PositiveSmallIntegerField(_("year"), unique=True)
-    note = models.CharField(_("source"), max_length=200, blank=True,
-                            help_text=_("e.g. the State Council notice that announced the year."))
+    note = models.CharField(
+        _("source"),
+        max_length=200,
+        blank=True,
+        help_text=_("e.g. the State Council notice that announced the year."),
+    )
 
     class Meta:
         verbose_name = _("declared calendar year")

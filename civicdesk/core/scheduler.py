@@ -24,8 +24,11 @@ def periodic_jobs() -> list[Periodic]:
     from civicdesk.cases.tasks import sweep_deadlines
 
     return [
-        Periodic("sweep_deadlines", dt.timedelta(seconds=settings.CIVICDESK_SWEEP_INTERVAL_SECONDS),
-                 sweep_deadlines.enqueue),
+        Periodic(
+            "sweep_deadlines",
+            dt.timedelta(seconds=settings.CIVICDESK_SWEEP_INTERVAL_SECONDS),
+            sweep_deadlines.enqueue,
+        ),
     ]
 
 

@@ -46,7 +46,7 @@ class RoleAssignmentInline(admin.TabularInline):
 @admin.register(User)
 class StaffAdmin(UserAdmin):
     fieldsets = (
-        *UserAdmin.fieldsets,
+        *(UserAdmin.fieldsets or ()),
         (_("Centre"), {"fields": ("display_name", "centre")}),
     )
     list_display = ["username", "display_name", "centre", "is_active"]

@@ -5,7 +5,13 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from civicdesk.organization.choices import AREA_LEVEL_ORDER, AreaLevel, DepartmentKind, DutyPost, Role
+from civicdesk.organization.choices import (
+    AREA_LEVEL_ORDER,
+    AreaLevel,
+    DepartmentKind,
+    DutyPost,
+    Role,
+)
 
 
 class Area(models.Model):
@@ -16,12 +22,18 @@ class Area(models.Model):
     name = models.CharField(_("name"), max_length=100)
     level = models.CharField(_("level"), max_length=16, choices=AreaLevel.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="children",
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     path = models.CharField(_("path"), max_length=400, db_index=True, editable=False)
     polygon = models.JSONField(
-        _("boundary (GeoJSON)"), null=True, blank=True,
+        _("boundary (GeoJSON)"),
+        null=True,
+        blank=True,
         help_text=_("A GeoJSON Polygon or MultiPolygon, longitude before latitude."),
     )
 
@@ -33,13 +45,6 @@ class Area(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
 
-    def clean(self) -> None:
-        from civicdesk.organization.validation import validate_area_parent, validate_polygon
-
-        validate_area_parent(level=self.level, parent=self.parent, area=self)
-        if self.polygon:
-            validate_polygon(self.polygon)
-
     def save(self, *args: object, **kwargs: object) -> None:
         # The path is derived data, always recomputed from the parent's; a moved or recoded area
         # carries its whole subtree along.
@@ -50,20 +55,35 @@ class Area(models.Model):
             for child in Area.objects.filter(parent=self):
                 child.save()
 
+    def clean(self) -> None:
+        from civicdesk.organization.validation import validate_area_parent, validate_polygon
+
+        validate_area_parent(level=self.level, parent=self.parent, area=self)
+        if self.polygon:
+            validate_polygon(self.polygon)
+
     @property
     def level_rank(self) -> int:
         return AREA_LEVEL_ORDER.index(self.level)
 
 
 class Centre(models.Model):
-    """A one-stop centre (综治中心) that takes cases in; a township centre escalates to its parent."""
+    """A one-stop centre (综治中心) that takes cases in; a township centre escalates to the
+    county centre above it."""
 
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100)
-    area = models.ForeignKey(Area, verbose_name=_("area"), on_delete=models.PROTECT,
-                             related_name="centres")
-    parent = models.ForeignKey("self", verbose_name=_("upper centre"), null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="children")
+    area = models.ForeignKey(
+        Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="centres"
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("upper centre"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
 
     class Meta:
         verbose_name = _("centre")
@@ -79,8 +99,9 @@ class Department(models.Model):
     name = models.CharField(_("name"), max_length=100)
     name_en = models.CharField(_("English name"), max_length=150, blank=True)
     kind = models.CharField(_("kind"), max_length=32, choices=DepartmentKind.choices)
-    area = models.ForeignKey(Area, verbose_name=_("area"), on_delete=models.PROTECT,
-                             related_name="departments")
+    area = models.ForeignKey(
+        Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="departments"
+    )
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -96,8 +117,14 @@ class User(AbstractUser):
     """A member of staff. Residents do not sign in: they follow a case by its receipt code."""
 
     display_name = models.CharField(_("display name"), max_length=100, blank=True)
-    centre = models.ForeignKey(Centre, verbose_name=_("centre"), null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="staff")
+    centre = models.ForeignKey(
+        Centre,
+        verbose_name=_("centre"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
+    )
 
     class Meta:
         verbose_name = _("staff member")
@@ -113,21 +140,37 @@ class RoleAssignment(models.Model):
     A leader's assignment may have neither: a leader always sees the cases they own.
     """
 
-    user = models.ForeignKey(User, verbose_name=_("staff member"), on_delete=models.CASCADE,
-                             related_name="role_assignments")
+    user = models.ForeignKey(
+        User,
+        verbose_name=_("staff member"),
+        on_delete=models.CASCADE,
+        related_name="role_assignments",
+    )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
-    area = models.ForeignKey(Area, verbose_name=_("area scope"), null=True, blank=True,
-                             on_delete=models.PROTECT, related_name="+")
-    department = models.ForeignKey(Department, verbose_name=_("department"), null=True,
-                                   blank=True, on_delete=models.PROTECT,
-                                   related_name="role_assignments")
+    area = models.ForeignKey(
+        Area,
+        verbose_name=_("area scope"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="role_assignments",
+    )
 
     class Meta:
         verbose_name = _("role assignment")
         verbose_name_plural = _("role assignments")
         constraints = [
-            models.UniqueConstraint(fields=["user", "role", "area", "department"],
-                                    name="role_assignment_unique"),
+            models.UniqueConstraint(
+                fields=["user", "role", "area", "department"], name="role_assignment_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -143,11 +186,13 @@ class RoleAssignment(models.Model):
 class DutyShift(models.Model):
     """Who is on duty (值班) at a centre: the roster keeps the centre reachable around the clock."""
 
-    centre = models.ForeignKey(Centre, verbose_name=_("centre"), on_delete=models.CASCADE,
-                               related_name="duty_shifts")
+    centre = models.ForeignKey(
+        Centre, verbose_name=_("centre"), on_delete=models.CASCADE, related_name="duty_shifts"
+    )
     post = models.CharField(_("post"), max_length=1, choices=DutyPost.choices)
-    user = models.ForeignKey(User, verbose_name=_("staff member"), on_delete=models.PROTECT,
-                             related_name="duty_shifts")
+    user = models.ForeignKey(
+        User, verbose_name=_("staff member"), on_delete=models.PROTECT, related_name="duty_shifts"
+    )
     starts_at = models.DateTimeField(_("starts"))
     ends_at = models.DateTimeField(_("ends"))
 
@@ -157,8 +202,10 @@ class DutyShift(models.Model):
         ordering = ["starts_at", "post"]
         indexes = [models.Index(fields=["centre", "starts_at", "ends_at"])]
         constraints = [
-            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")),
-                                   name="duty_shift_ends_after_start"),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="duty_shift_ends_after_start",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -168,8 +215,9 @@ class DutyShift(models.Model):
 class ApiToken(models.Model):
     """A staff API token. Only its SHA-256 is stored; the token itself is shown once."""
 
-    user = models.ForeignKey(User, verbose_name=_("staff member"), on_delete=models.CASCADE,
-                             related_name="api_tokens")
+    user = models.ForeignKey(
+        User, verbose_name=_("staff member"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
     prefix = models.CharField(_("prefix"), max_length=8, editable=False)
     digest = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

@@ -25,8 +25,11 @@ def token_issue(*, user: User) -> str:
 
 
 def user_for_token(token: str) -> Any:
-    row = (ApiToken.objects.select_related("user", "user__centre")
-           .filter(digest=_digest(token), revoked=False, user__is_active=True).first())
+    row = (
+        ApiToken.objects.select_related("user", "user__centre")
+        .filter(digest=_digest(token), revoked=False, user__is_active=True)
+        .first()
+    )
     if row is None:
         return None
     now = timezone.now()

@@ -26,10 +26,14 @@ def validate_area_parent(*, level: str, parent: Area | None, area: Area | None =
 
 def validate_polygon(geojson: Any) -> None:
     if not isinstance(geojson, dict) or geojson.get("type") not in {"Polygon", "MultiPolygon"}:
-        raise ValidationError({"polygon": _("The boundary must be a GeoJSON Polygon or MultiPolygon.")})
+        raise ValidationError(
+            {"polygon": _("The boundary must be a GeoJSON Polygon or MultiPolygon.")}
+        )
     try:
         geometry = shape(geojson)
     except Exception:  # shapely raises several types for malformed coordinates
         raise ValidationError({"polygon": _("The boundary's coordinates are malformed.")}) from None
     if not geometry.is_valid or geometry.is_empty:
-        raise ValidationError({"polygon": _("The boundary is not a valid polygon (it crosses itself or is empty).")})
+        raise ValidationError(
+            {"polygon": _("The boundary is not a valid polygon (it crosses itself or is empty).")}
+        )
