@@ -65,13 +65,53 @@ def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return _error(request, exc.http_status, exc.code, exc.message, getattr(exc, "errors", None))
 
 
+def _schema_problem(error: dict[str, Any]) -> str:
+    """Our translated words for the schema errors people meet; pydantic's text otherwise."""
+    messages = {
+        "missing": _("This field is required."),
+        "string_type": _("Enter text."),
+        "int_type": _("Enter a whole number."),
+        "int_parsing": _("Enter a whole number."),
+        "int_from_float": _("Enter a whole number."),
+        "float_type": _("Enter a number."),
+        "float_parsing": _("Enter a number."),
+        "bool_type": _("Enter true or false."),
+        "bool_parsing": _("Enter true or false."),
+        "list_type": _("Give a list."),
+        "dict_type": _("Give an object."),
+        "model_type": _("Give an object."),
+        "model_attributes_type": _("Give an object."),
+        "datetime_type": _("Use an ISO 8601 date and time, e.g. 2026-05-01T09:30:00+08:00."),
+        "datetime_parsing": _("Use an ISO 8601 date and time, e.g. 2026-05-01T09:30:00+08:00."),
+        "datetime_from_date_parsing": _(
+            "Use an ISO 8601 date and time, e.g. 2026-05-01T09:30:00+08:00."
+        ),
+        "enum": _("Unknown value; use one of: {values}.").format(
+            values=str(error.get("ctx", {}).get("expected", ""))
+        ),
+    }
+    return str(messages.get(error.get("type", ""), error.get("msg", _("Invalid value."))))
+
+
+def _field_name(location: tuple[Any, ...]) -> str:
+    parts = [str(part) for part in location]
+    # ninja reports ("body", "payload", "parties", 0, "phone"); people know "parties[0].phone".
+    if parts[:1] in (["body"], ["query"], ["path"], ["form"], ["file"]):
+        parts = parts[1:]
+    if parts[:1] in (["payload"], ["query"]) and len(parts) > 1:
+        parts = parts[1:]
+    if not parts:
+        return "body"
+    return parts[0] + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in parts[1:])
+
+
 @api.exception_handler(NinjaValidationError)
 def _schema_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     for error in exc.errors:
-        location = [str(part) for part in error.get("loc", ())[1:]] or ["body"]
-        field = location[0] + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in location[1:])
-        errors.setdefault(field, []).append(str(error.get("msg", _("Invalid value."))))
+        errors.setdefault(_field_name(tuple(error.get("loc", ()))), []).append(
+            _schema_problem(error)
+        )
     return _error(request, 422, "invalid", _("The request has invalid fields."), errors)
 
 
@@ -84,6 +124,10 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400:
+        # ninja's only 400 is a body it cannot parse.
+        return _error(request, 400, "invalid", _("The request has invalid fields."),
+                      {"body": [_("Send a JSON object.")]})
     code = "not_found" if exc.status_code == 404 else "error"
     return _error(request, exc.status_code, code, str(exc))
 

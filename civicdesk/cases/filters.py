@@ -31,6 +31,14 @@ def full_text_filter(words: list[str]) -> Q:
     return Q(id__in=RawSQL(sql, [match]))  # noqa: S611 - bound parameter
 
 
+# Strict yes/no: "overdue=maybe" is an error, not a silently ignored filter.
+YES_NO = [("true", _("yes")), ("false", _("no")), ("1", _("yes")), ("0", _("no"))]
+
+
+def _as_bool(value: str) -> bool:
+    return value in ("true", "1")
+
+
 class CaseFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Status.choices, label=_("status"))
     type = django_filters.MultipleChoiceFilter(choices=CaseType.choices, label=_("type"))
@@ -38,8 +46,12 @@ class CaseFilter(django_filters.FilterSet):
     department = django_filters.CharFilter(field_name="department__code", label=_("department"))
     leader = django_filters.CharFilter(field_name="leader__username", label=_("responsible leader"))
     category = django_filters.CharFilter(method="filter_category", label=_("category"))
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("overdue"))
-    due_soon = django_filters.BooleanFilter(method="filter_due_soon", label=_("due soon"))
+    overdue = django_filters.TypedChoiceFilter(
+        choices=YES_NO, coerce=_as_bool, method="filter_overdue", label=_("overdue")
+    )
+    due_soon = django_filters.TypedChoiceFilter(
+        choices=YES_NO, coerce=_as_bool, method="filter_due_soon", label=_("due soon")
+    )
     received_after = django_filters.IsoDateTimeFilter(
         field_name="received_at", lookup_expr="gte", label=_("received from")
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
 
 from civicdesk.cases.filters import CaseFilter
 from civicdesk.cases.models import Case, CaseClock, CaseEvent
@@ -71,7 +72,9 @@ def case_list_for_user(
     """
     size = page_size or settings.CIVICDESK_PAGE_SIZE
     if page < 1 or page > 10_000:
-        raise ValidationFailed.single("page", "1-10000")
+        raise ValidationFailed.single(
+            "page", _("Enter a number from {low} to {high}.").format(low=1, high=10_000)
+        )
     filterset = CaseFilter(params, queryset=cases_visible_to(user))
     if not filterset.is_valid():
         raise ValidationFailed(
