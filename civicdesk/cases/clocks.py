@@ -121,7 +121,10 @@ def follow_action(
     open_clocks = list(case.clocks.exclude(state__in=[ClockState.MET, ClockState.MISSED]))
     stopping = {rule.kind for rule in rules if action in rule.stops_on}
     for clock in open_clocks:
-        if case.status in FINISHED_STATES or clock.kind in stopping:
+        # A finished case stops its clocks, except the resident's windows: a closed petition
+        # may still be taken to review within 30 days of its reply.
+        finished = case.status in FINISHED_STATES and not clock.is_window
+        if finished or clock.kind in stopping:
             _stop(clock, now=now)
     if action == A.SUSPEND:
         _suspend_all(open_clocks, now=now)

@@ -70,7 +70,8 @@ DEFAULT_RULES: tuple[ClockRule, ...] = (
           _("Regulations on Letters and Visits (2022), art. 35: review request within 30 days"),
           {A.REPLY}, {A.REQUEST_REVIEW}, is_window=True),
     _rule(T.PETITION, K.REVIEW, 30, U.DAYS,
-          _("Regulations on Letters and Visits (2022), arts. 35-36: review answer within 30 days"),
+          _("Regulations on Letters and Visits (2022), arts. 35-36: review (and re-review) "
+            "answered within 30 days"),
           {"create_review"}, {A.REPLY}),
     _rule(T.REQUEST, K.DISPATCH, 1, U.WORKING_DAYS, _LOCAL_12345, {A.CREATE}, _REGISTRATION),
     _rule(T.REQUEST, K.HANDLING, 10, U.WORKING_DAYS, _LOCAL_12345, {A.DISPATCH}, {A.REPORT},
@@ -83,11 +84,13 @@ DEFAULT_RULES: tuple[ClockRule, ...] = (
     _rule(T.COMPLAINT, K.FOLLOW_UP, 3, U.WORKING_DAYS, _("Local practice: follow-up visit"),
           {A.REPLY}, {A.FOLLOW_UP}),
     _rule(T.DISPUTE, K.MEDIATION, 30, U.DAYS,
-          _("Ministry of Justice rules on people's mediation (2002); Shenzhen (2022) art. 25: "
+          _("Ministry of Justice rules on people's mediation (2002); Shenzhen Special "
+            "Economic Zone regulations on diversified dispute resolution (2022), art. 25: "
             "30 days unless the parties agree otherwise"),
           {A.ACCEPT, A.REOPEN}, {A.REPORT}, max_extension=30),
     _rule(T.DISPUTE, K.JUDICIAL_CONFIRMATION, 30, U.DAYS,
-          _("People's Mediation Law art. 33: joint application within 30 days of the agreement"),
+          _("People's Mediation Law art. 33: joint application within 30 days of the "
+            "agreement taking effect"),
           {"agreement_signed"}, {"confirmation_applied"}, is_window=True),
     _rule(T.HAZARD, K.RECTIFICATION, 15, U.DAYS,
           _("Work Safety Law: rectification period set by the inspector for each hazard"),

@@ -103,7 +103,9 @@ def clean_case_input(data: dict[str, Any], *, actor: Any, now: dt.datetime) -> C
     parties = _parties(errors, data.get("parties"), case_type)
     key = data.get("idempotency_key") or None
     if key is not None and (not isinstance(key, str) or len(key) > 100):
-        errors.add("idempotency_key", _("Use a text of at most 100 characters."))
+        errors.add(
+            "idempotency_key", _("The idempotency key must be a text of at most 100 characters.")
+        )
     errors.raise_if_any()
     assert category is not None and area is not None and received_at is not None
     return CleanCase(

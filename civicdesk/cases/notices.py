@@ -13,8 +13,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
+from civicdesk.cases.choices import TimeUnit
 from civicdesk.cases.deadlines import local_zone
 from civicdesk.cases.models import Case, CaseEvent
 
@@ -45,10 +46,21 @@ def _templates() -> dict[str, str]:
         ),
         NoticeKind.EXTENSION: _(
             "The time for handling your matter “{title}” (receipt code {code}) is extended by "
-            "{days} {unit}, to {due}. Reason: {reason}."
+            "{length}, to {due}. Reason: {reason}."
         ),
         NoticeKind.REPLY: _("Reply to your matter “{title}” (receipt code {code}):\n{reply}"),
     }
+
+
+def describe_length(length: int, unit: str) -> str:
+    """"3 working days" / "3个工作日", with the plural rules of the active language."""
+    if unit == TimeUnit.WORKING_DAYS:
+        text = ngettext("{n} working day", "{n} working days", length)
+    elif unit == TimeUnit.MINUTES:
+        text = ngettext("{n} minute", "{n} minutes", length)
+    else:
+        text = ngettext("{n} day", "{n} days", length)
+    return text.format(n=length)
 
 
 def _format_date(moment: dt.datetime | None) -> str:
@@ -67,6 +79,8 @@ def render_notice(kind: str, case: Case, *, now: dt.datetime, **values: Any) -> 
             "today": _format_date(now),
             **{key: str(value) for key, value in values.items()},
         }
+        if "days" in values and "unit" in values:
+            context["length"] = describe_length(int(values["days"]), str(values["unit"]))
         return _templates()[kind].format(**context)
 
 

@@ -22,7 +22,6 @@ from civicdesk.cases.choices import (
     DeliveryMethod,
     Procedure,
     Satisfaction,
-    TimeUnit,
 )
 from civicdesk.cases.choices import Status as S
 from civicdesk.cases.intake import case_create, refresh_search
@@ -183,7 +182,7 @@ def _staff_with_role(
     if user is None or not assignments.exists():
         raise ValidationFailed.single(
             field,
-            _("“{username}” is not a {role} here.").format(
+            _("No active staff member “{username}” holds the role “{role}” here.").format(
                 username=username, role=Role(role).label
             ),
         )
@@ -282,7 +281,7 @@ def _extend(*, case: Case, actor: Any, data: Params, now: dt.datetime, **kw: Any
         actor=actor,
         now=now,
         days=days,
-        unit=TimeUnit(extended.unit).label,
+        unit=extended.unit,
         reason=reason,
         due=extended.due_at.astimezone(timezone.get_current_timezone()).strftime("%Y-%m-%d"),
     )

@@ -74,7 +74,7 @@ def validate_category(category: Category) -> None:
                 _("Categories have two levels: the parent must be a top-level category.")
             ]
         elif category.parent.case_type != category.case_type:
-            errors["case_type"] = [_("A sub-category has the same case type as its parent.")]
+            errors["case_type"] = [_("A sub-category must have the same case type as its parent.")]
     problems = deadline_policy_problems(category.deadline_policy)
     if problems:
         errors["deadline_policy"] = problems
