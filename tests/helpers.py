@@ -77,6 +77,9 @@ PATHS: dict[str, list[str]] = {
 }
 
 
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def post_json(client: Client, url: str, data: Any) -> Any:
     return client.post(url, json.dumps(data), content_type="application/json")
 

@@ -25,7 +25,7 @@ def parse_po(path: Path) -> list[dict[str, object]]:
     entries: list[dict[str, object]] = []
     current: dict[str, object] = {"flags": "", "msgid": "", "msgstr": "", "plural": False}
     field = None
-    for raw in path.read_text(encoding="utf-8").splitlines() + [""]:
+    for raw in [*path.read_text(encoding="utf-8").splitlines(), ""]:
         line = raw.strip()
         if not line:
             if current["msgid"] or current["msgstr"]:

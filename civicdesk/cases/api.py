@@ -126,8 +126,13 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if exc.status_code == 400:
         # ninja's only 400 is a body it cannot parse.
-        return _error(request, 400, "invalid", _("The request has invalid fields."),
-                      {"body": [_("Send a JSON object.")]})
+        return _error(
+            request,
+            400,
+            "invalid",
+            _("The request has invalid fields."),
+            {"body": [_("Send a JSON object.")]},
+        )
     code = "not_found" if exc.status_code == 404 else "error"
     return _error(request, exc.status_code, code, str(exc))
 
@@ -293,7 +298,9 @@ def act(request: HttpRequest, case_id: int, action: str, payload: ActionIn) -> d
     case_act(
         actor=request.user, case_id=case_id, action=action, data=payload.dict(exclude_none=True)
     )
-    return _detail(request, case_id)
+    # The one who just acted is shown the result even when the action took the case out of
+    # their scope (a department returning a case): they already saw it a moment ago.
+    return _detail(request, case_id, acted=True)
 
 
 @api.post(
@@ -344,7 +351,7 @@ def calendar_due(request: HttpRequest, query: Query[DueQuery]) -> dict[str, Any]
     return {"due_at": iso(result.due_at), "calendar_missing": result.calendar_missing}
 
 
-def _detail(request: HttpRequest, case_id: int) -> dict[str, Any]:
-    case = case_detail_for_user(user=request.user, pk=case_id)
+def _detail(request: HttpRequest, case_id: int, *, acted: bool = False) -> dict[str, Any]:
+    case = case_detail_for_user(user=request.user, pk=case_id, acted=acted)
     actions = [a for a in allowed_actions(case.status) if may_act(request.user, case, a)]
     return case_detail_json(case, allowed_actions=actions)

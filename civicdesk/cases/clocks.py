@@ -9,6 +9,7 @@ from django.db.models import Max
 
 from civicdesk.cases.choices import Action as A
 from civicdesk.cases.choices import ClockKind, ClockState, WarningLevel
+from civicdesk.cases.choices import Status as S
 from civicdesk.cases.deadline_rules import (
     ClockRule,
     LengthOverride,
@@ -111,15 +112,19 @@ def follow_action(
     now: dt.datetime,
     params: dict[str, Any],
     started_at: dt.datetime | None = None,
+    entered: str | None = None,
 ) -> None:
     """Applies one action to the clocks: stop those it ends, start those it begins.
 
-    New clocks start at `started_at` (the time of receipt, for intake) or else now.
+    New clocks start at `started_at` (the time of receipt, for intake) or else now. Entering
+    the reopened state counts as a reopening whichever action led there (an unsatisfied
+    follow-up reopens the case too).
     """
+    triggers = {action} | ({A.REOPEN} if entered == S.REOPENED else set())
     extra = _per_case_lengths(params)
     rules = rules_for_case(case, extra)
     open_clocks = list(case.clocks.exclude(state__in=[ClockState.MET, ClockState.MISSED]))
-    stopping = {rule.kind for rule in rules if action in rule.stops_on}
+    stopping = {rule.kind for rule in rules if triggers & rule.stops_on}
     for clock in open_clocks:
         # A finished case stops its clocks, except the resident's windows: a closed petition
         # may still be taken to review within 30 days of its reply.
@@ -132,7 +137,7 @@ def follow_action(
         _resume_all(open_clocks, now=now)
     running_kinds = {c.kind for c in open_clocks if c.ended_at is None}
     if case.status not in FINISHED_STATES:
-        starting = [r for r in rules if action in r.starts_on and r.kind not in running_kinds]
+        starting = [r for r in rules if triggers & r.starts_on and r.kind not in running_kinds]
         CaseClock.objects.bulk_create(
             new_clock(case=case, rule=r, started_at=started_at or now, now=now) for r in starting
         )

@@ -47,8 +47,15 @@ def _rule(
     is_window: bool = False,
 ) -> ClockRule:
     return ClockRule(
-        case_type, kind, length, unit, basis, frozenset(starts), frozenset(stops),
-        max_extension=max_extension, is_window=is_window,
+        case_type,
+        kind,
+        length,
+        unit,
+        basis,
+        frozenset(starts),
+        frozenset(stops),
+        max_extension=max_extension,
+        is_window=is_window,
     )
 
 

@@ -53,7 +53,7 @@ def _templates() -> dict[str, str]:
 
 
 def describe_length(length: int, unit: str) -> str:
-    """"3 working days" / "3个工作日", with the plural rules of the active language."""
+    """ "3 working days" / "3个工作日", with the plural rules of the active language."""
     if unit == TimeUnit.WORKING_DAYS:
         text = ngettext("{n} working day", "{n} working days", length)
     elif unit == TimeUnit.MINUTES:

@@ -21,9 +21,16 @@ def cases_visible_to(user: Any) -> QuerySet[Case]:
 
 def case_get_for_user(*, user: Any, pk: int) -> Case:
     """The case, or NotFound when it does not exist or lies outside the user's scope."""
+    return _fetch_case(cases_visible_to(user), pk)
+
+
+def _case_unscoped(pk: int) -> Case:
+    return _fetch_case(Case.objects.all(), pk)
+
+
+def _fetch_case(queryset: QuerySet[Case], pk: int) -> Case:
     case = (
-        cases_visible_to(user)
-        .select_related(
+        queryset.select_related(
             "category",
             "area",
             "centre",
@@ -41,8 +48,10 @@ def case_get_for_user(*, user: Any, pk: int) -> Case:
     return case
 
 
-def case_detail_for_user(*, user: Any, pk: int) -> Case:
-    case = case_get_for_user(user=user, pk=pk)
+def case_detail_for_user(*, user: Any, pk: int, acted: bool = False) -> Case:
+    """The case with its parties, clocks and events. `acted=True` is only for answering the
+    user who has just taken an action on this case, which may have moved it out of scope."""
+    case = _case_unscoped(pk) if acted else case_get_for_user(user=user, pk=pk)
     # Prefetch onto the instance already fetched, in three queries.
     from django.db.models import prefetch_related_objects
 

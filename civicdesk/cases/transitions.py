@@ -125,5 +125,11 @@ def transition(
         to_status=new_status,
         params=params,
     )
-    clocks.follow_action(case=case, action=action, now=now, params=params)
+    clocks.follow_action(
+        case=case,
+        action=action,
+        now=now,
+        params=params,
+        entered=new_status if new_status != old_status else None,
+    )
     return event

@@ -84,6 +84,12 @@ def _database_config() -> dict[str, Any]:
             "transaction_mode": "IMMEDIATE",
         }
         config["CONN_MAX_AGE"] = 0
+        if config["NAME"] and config["NAME"] != ":memory:":
+            # Tests on a file database get a file test database (Django's default for SQLite
+            # is in-memory, where WAL, IMMEDIATE and busy_timeout do not apply, so concurrency
+            # tests would not test what production runs).
+            name = Path(config["NAME"])
+            config["TEST"] = {"NAME": str(name.with_name(name.stem + "-test" + name.suffix))}
     return config
 
 
