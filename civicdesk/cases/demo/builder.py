@@ -1487,6 +1487,6 @@ def reference_now(now: dt.datetime | None = None) -> dt.datetime:
     """The moment the demo is built at: the start of today (local time) unless given, so one
     day's runs agree to the second."""
     if now is not None:
-        return now
+        return now if timezone.is_aware(now) else timezone.make_aware(now, local_zone())
     local = timezone.now().astimezone(local_zone())
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
