@@ -20,8 +20,8 @@ from civicdesk.organization.tokens import token_issue
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def local(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=SHANGHAI)
+def local(year: int, month: int, day: int, *rest: int) -> dt.datetime:
+    return dt.datetime(year, month, day, *rest, tzinfo=SHANGHAI)
 
 
 @dataclass

@@ -144,14 +144,6 @@ def follow_action(
     refresh_case_warning(case)
 
 
-def start_review_clocks(*, case: Case, now: dt.datetime) -> None:
-    rules = [r for r in rules_for_case(case) if "create_review" in r.starts_on]
-    CaseClock.objects.bulk_create(
-        new_clock(case=case, rule=r, started_at=now, now=now) for r in rules
-    )
-    refresh_case_warning(case)
-
-
 def extend(*, case: Case, length: int, now: dt.datetime) -> CaseClock | None:
     """Lengthens the running handling clock; None when there is none to extend."""
     clock = (

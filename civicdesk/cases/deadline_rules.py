@@ -59,6 +59,12 @@ def _rule(
     )
 
 
+# Triggers that are not staff actions: a review case opened at the upper centre, and (for the
+# mediation module) an agreement signed and its judicial confirmation applied for.
+REVIEW_OPENED = "review_opened"
+AGREEMENT_SIGNED = "agreement_signed"
+CONFIRMATION_APPLIED = "confirmation_applied"
+
 _REGISTRATION = {A.ACCEPT, A.NOT_ACCEPT, A.REDIRECT, A.DISPATCH, A.MERGE}
 _LOCAL_12345 = _("Local 12345 hotline rules (e.g. Beijing, Jinan)")
 
@@ -79,7 +85,7 @@ DEFAULT_RULES: tuple[ClockRule, ...] = (
     _rule(T.PETITION, K.REVIEW, 30, U.DAYS,
           _("Regulations on Letters and Visits (2022), arts. 35-36: review (and re-review) "
             "answered within 30 days"),
-          {"create_review"}, {A.REPLY}),
+          {REVIEW_OPENED}, {A.REPLY}),
     _rule(T.REQUEST, K.DISPATCH, 1, U.WORKING_DAYS, _LOCAL_12345, {A.CREATE}, _REGISTRATION),
     _rule(T.REQUEST, K.HANDLING, 10, U.WORKING_DAYS, _LOCAL_12345, {A.DISPATCH}, {A.REPORT},
           max_extension=10),
@@ -98,7 +104,7 @@ DEFAULT_RULES: tuple[ClockRule, ...] = (
     _rule(T.DISPUTE, K.JUDICIAL_CONFIRMATION, 30, U.DAYS,
           _("People's Mediation Law art. 33: joint application within 30 days of the "
             "agreement taking effect"),
-          {"agreement_signed"}, {"confirmation_applied"}, is_window=True),
+          {AGREEMENT_SIGNED}, {CONFIRMATION_APPLIED}, is_window=True),
     _rule(T.HAZARD, K.RECTIFICATION, 15, U.DAYS,
           _("Work Safety Law: rectification period set by the inspector for each hazard"),
           {A.DISPATCH}, {A.REPORT}, max_extension=15),

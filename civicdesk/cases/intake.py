@@ -25,7 +25,7 @@ from civicdesk.cases.permissions import may_act_in_area
 from civicdesk.cases.receipt_codes import new_receipt_code
 from civicdesk.cases.search import document_words
 from civicdesk.cases.validation import id_number_problem, normalise_phone, phone_problem
-from civicdesk.core.errors import PermissionDenied, ValidationFailed
+from civicdesk.core.errors import ValidationFailed
 from civicdesk.organization.models import Area, Centre
 
 MAX_REPRESENTATIVES = 5  # 信访工作条例 art 20: a group visit sends at most five
@@ -314,16 +314,12 @@ def _write_case(clean: CleanCase, *, actor: Any, now: dt.datetime) -> Case:
     )
     if clean.type == CaseType.INCIDENT and clean.priority == Priority.NORMAL:
         case.priority = Priority.CRITICAL
-    case.save()
-    CaseParty.objects.bulk_create(CaseParty(case=case, **party) for party in clean.parties)
-    CaseSearch.objects.create(case=case, words=search_words(case))
-    CaseEvent.objects.create(
-        case=case,
-        kind=Action.CREATE,
+    return insert_case(
+        case,
+        parties=clean.parties,
         actor=actor,
-        at=now,
-        to_status=case.status,
-        params={
+        now=now,
+        event_params={
             "type": case.type,
             "channel": case.channel,
             "category": clean.category.code,
@@ -331,8 +327,32 @@ def _write_case(clean: CleanCase, *, actor: Any, now: dt.datetime) -> Case:
             "received_at": case.received_at.isoformat(),
         },
     )
+
+
+def insert_case(
+    case: Case,
+    *,
+    parties: list[dict[str, Any]],
+    actor: Any,
+    now: dt.datetime,
+    event_params: dict[str, Any],
+    clock_trigger: str = Action.CREATE,
+) -> Case:
+    """Writes a new case with its parties, search words, first event and first clocks; the
+    one way a case comes into being (intake, and review cases opened at the upper centre)."""
+    case.save()
+    CaseParty.objects.bulk_create(CaseParty(case=case, **party) for party in parties)
+    CaseSearch.objects.create(case=case, words=search_words(case))
+    CaseEvent.objects.create(
+        case=case,
+        kind=Action.CREATE,
+        actor=actor,
+        at=now,
+        to_status=case.status,
+        params=event_params,
+    )
     clocks.follow_action(
-        case=case, action=Action.CREATE, now=now, params={}, started_at=clean.received_at
+        case=case, action=clock_trigger, now=now, params={}, started_at=case.received_at
     )
     return case
 
@@ -343,10 +363,3 @@ def search_words(case: Case) -> str:
 
 def refresh_search(case: Case) -> None:
     CaseSearch.objects.update_or_create(case=case, defaults={"words": search_words(case)})
-
-
-def require_role_for_intake(actor: Any) -> None:
-    from civicdesk.cases.permissions import ACTION_ROLES, roles_of
-
-    if not set(roles_of(actor)) & ACTION_ROLES[Action.CREATE]:
-        raise PermissionDenied(_("Your roles do not include registering cases."))

@@ -24,8 +24,9 @@ from civicdesk.cases.choices import (
     Satisfaction,
 )
 from civicdesk.cases.choices import Status as S
-from civicdesk.cases.intake import case_create, refresh_search
-from civicdesk.cases.models import Case, CaseParty, CaseSearch
+from civicdesk.cases.deadline_rules import REVIEW_OPENED
+from civicdesk.cases.intake import case_create, insert_case, refresh_search
+from civicdesk.cases.models import Case, CaseParty
 from civicdesk.cases.notices import NoticeKind, record_notice
 from civicdesk.cases.permissions import may_act
 from civicdesk.cases.receipt_codes import new_receipt_code
@@ -427,10 +428,7 @@ def _request_review(*, case: Case, actor: Any, data: Params, now: dt.datetime, *
 
 def _open_review_case(case: Case, *, actor: Any, now: dt.datetime, reason: str) -> Case:
     """The review (复查) is a new case at the upper centre, linked to the original."""
-    from civicdesk.cases.intake import search_words
-    from civicdesk.cases.models import CaseEvent
-
-    review = Case.objects.create(
+    review = Case(
         receipt_code=new_receipt_code(),
         type=case.type,
         channel=Channel.HIGHER_LEVEL,
@@ -445,28 +443,16 @@ def _open_review_case(case: Case, *, actor: Any, now: dt.datetime, reason: str) 
         created_by=actor,
         review_of=case,
     )
-    CaseParty.objects.bulk_create(
-        CaseParty(
-            **{
-                f.name: getattr(p, f.name)
-                for f in CaseParty._meta.concrete_fields
-                if f.name not in ("id", "case")
-            },
-            case=review,
-        )
-        for p in case.parties.all()
-    )
-    CaseSearch.objects.create(case=review, words=search_words(review))
-    CaseEvent.objects.create(
-        case=review,
-        kind=A.CREATE,
+    copied = [f.name for f in CaseParty._meta.concrete_fields if f.name not in ("id", "case")]
+    parties = [{name: getattr(party, name) for name in copied} for party in case.parties.all()]
+    return insert_case(
+        review,
+        parties=parties,
         actor=actor,
-        at=now,
-        to_status=review.status,
-        params={"review_of": case.pk, "reason": reason},
+        now=now,
+        event_params={"review_of": case.pk, "reason": reason},
+        clock_trigger=REVIEW_OPENED,
     )
-    clocks.start_review_clocks(case=review, now=now)
-    return review
 
 
 def _escalate(*, case: Case, actor: Any, data: Params, now: dt.datetime, **kw: Any) -> None:

@@ -121,21 +121,29 @@ def _build_areas(county: Area) -> tuple[list[Area], list[Area], list[Area]]:
     townships, villages, grids = [], [], []
     for spec in content.TOWNSHIPS:
         township = Area.objects.create(
-            code=county.code + spec.suffix, name=spec.name, level=AreaLevel.TOWNSHIP,
+            code=county.code + spec.suffix,
+            name=spec.name,
+            level=AreaLevel.TOWNSHIP,
             parent=county,
         )
         townships.append(township)
         for village_spec in spec.villages:
             village = Area.objects.create(
-                code=township.code + village_spec.suffix, name=village_spec.name,
-                level=AreaLevel.VILLAGE, parent=township,
+                code=township.code + village_spec.suffix,
+                name=village_spec.name,
+                level=AreaLevel.VILLAGE,
+                parent=township,
             )
             villages.append(village)
             for number in range(1, village_spec.grids + 1):
-                grids.append(Area.objects.create(
-                    code=f"{village.code}{number:03d}", name=f"{village.name}第{number}网格",
-                    level=AreaLevel.GRID, parent=village,
-                ))
+                grids.append(
+                    Area.objects.create(
+                        code=f"{village.code}{number:03d}",
+                        name=f"{village.name}第{number}网格",
+                        level=AreaLevel.GRID,
+                        parent=village,
+                    )
+                )
     return townships, villages, grids
 
 
@@ -156,29 +164,34 @@ def _build_departments() -> dict[str, Department]:
     areas = {a.code: a for a in Area.objects.all()}
     return {
         spec.code: Department.objects.create(
-            code=spec.code, name=spec.name, name_en=spec.name_en, kind=spec.kind,
+            code=spec.code,
+            name=spec.name,
+            name_en=spec.name_en,
+            kind=spec.kind,
             area=areas[spec.area],
         )
         for spec in content.DEPARTMENTS
     }
 
 
-def _build_staff(
-    centres: dict[str, Centre], departments: dict[str, Department]
-) -> dict[str, User]:
+def _build_staff(centres: dict[str, Centre], departments: dict[str, Department]) -> dict[str, User]:
     areas = {a.code: a for a in Area.objects.all()}
     # One hash for everyone: hashing (argon2) is slow on purpose, and the password is shared.
     password = make_password(content.DEMO_PASSWORD)
     users = {}
     for spec in (*content.DEMO_ACCOUNTS, *content.OTHER_STAFF):
         user = User.objects.create(
-            username=spec.username, display_name=spec.display_name, password=password,
+            username=spec.username,
+            display_name=spec.display_name,
+            password=password,
             centre=centres[spec.centre] if spec.centre else None,
-            is_staff=spec.superuser, is_superuser=spec.superuser,
+            is_staff=spec.superuser,
+            is_superuser=spec.superuser,
         )
         for role, area_code, department_code in spec.grants:
             RoleAssignment.objects.create(
-                user=user, role=role,
+                user=user,
+                role=role,
                 area=areas[area_code] if area_code else None,
                 department=departments[department_code] if department_code else None,
             )
@@ -190,14 +203,20 @@ def _build_categories(departments: dict[str, Department]) -> dict[str, Category]
     categories = {}
     for group in content.CATEGORY_GROUPS:
         parent = Category.objects.create(
-            code=group.code, name_zh=group.name_zh, name_en=group.name_en,
+            code=group.code,
+            name_zh=group.name_zh,
+            name_en=group.name_en,
             case_type=group.case_type,
         )
         categories[parent.code] = parent
         for leaf in group.leaves:
             categories[leaf.code] = Category.objects.create(
-                code=leaf.code, name_zh=leaf.name_zh, name_en=leaf.name_en, parent=parent,
-                case_type=group.case_type, default_department=departments[leaf.department],
+                code=leaf.code,
+                name_zh=leaf.name_zh,
+                name_en=leaf.name_en,
+                parent=parent,
+                case_type=group.case_type,
+                default_department=departments[leaf.department],
                 deadline_policy=leaf.policy,
             )
     return categories
@@ -216,11 +235,15 @@ def _build_duty_roster(
                 monday + dt.timedelta(days=offset), dt.time(8, 30), tzinfo=local_zone()
             )
             for post, shift in ((DutyPost.A, 0), (DutyPost.B, 1)):
-                shifts.append(DutyShift(
-                    centre=centres[centre_code], post=post,
-                    user=users[pool[(offset + shift) % len(pool)]],
-                    starts_at=starts, ends_at=starts + dt.timedelta(days=1),
-                ))
+                shifts.append(
+                    DutyShift(
+                        centre=centres[centre_code],
+                        post=post,
+                        user=users[pool[(offset + shift) % len(pool)]],
+                        starts_at=starts,
+                        ends_at=starts + dt.timedelta(days=1),
+                    )
+                )
     DutyShift.objects.bulk_create(shifts)
 
 
@@ -335,7 +358,8 @@ class LeafInfo:
             return self.rules
         return tuple(
             replace(rule, length=int(days), unit=TimeUnit.DAYS)
-            if rule.kind == ClockKind.RECTIFICATION else rule
+            if rule.kind == ClockKind.RECTIFICATION
+            else rule
             for rule in self.rules
         )
 
@@ -539,9 +563,14 @@ class Deadlines:
     def start(self, rule: ClockRule, at: dt.datetime) -> ClockDraft:
         result = self.due(at, rule.length, rule.unit)
         return ClockDraft(
-            kind=rule.kind, started_at=at, length=rule.length, unit=rule.unit,
-            basis=self._basis_of(rule), max_extension=rule.max_extension,
-            is_window=rule.is_window, due_at=result.due_at,
+            kind=rule.kind,
+            started_at=at,
+            length=rule.length,
+            unit=rule.unit,
+            basis=self._basis_of(rule),
+            max_extension=rule.max_extension,
+            is_window=rule.is_window,
+            due_at=result.due_at,
             calendar_missing=result.calendar_missing,
         )
 
@@ -585,8 +614,13 @@ class Story:
         self._follow(A.CREATE, at, {})
 
     def act(
-        self, action: str, at: dt.datetime, actor: int | None, params: dict[str, Any],
-        changes: dict[str, Any] | None = None, target: str | None = None,
+        self,
+        action: str,
+        at: dt.datetime,
+        actor: int | None,
+        params: dict[str, Any],
+        changes: dict[str, Any] | None = None,
+        target: str | None = None,
     ) -> None:
         new_status = check_transition(self.status, action, target)
         self.events.append((action, actor, at, self.status, new_status, params))
@@ -668,12 +702,28 @@ def clock_rows(clocks: list[ClockDraft], now: dt.datetime) -> tuple[list[ClockRo
         else:
             # Stopped or suspended: the level the sweep last saw, when the clock stood still.
             level = schedule.level_at(c.ended_at or c.suspended_at or now)
-        rows.append((
-            c.kind, c.state, c.started_at, c.length, c.unit, c.extended_by, c.paused_units,
-            c.suspended_at, c.due_at, schedule.due_soon_at, schedule.seriously_overdue_at,
-            next_alert, int(level), c.basis, c.max_extension, c.is_window, c.calendar_missing,
-            c.ended_at,
-        ))
+        rows.append(
+            (
+                c.kind,
+                c.state,
+                c.started_at,
+                c.length,
+                c.unit,
+                c.extended_by,
+                c.paused_units,
+                c.suspended_at,
+                c.due_at,
+                schedule.due_soon_at,
+                schedule.seriously_overdue_at,
+                next_alert,
+                int(level),
+                c.basis,
+                c.max_extension,
+                c.is_window,
+                c.calendar_missing,
+                c.ended_at,
+            )
+        )
     return rows, int(case_level)
 
 
@@ -684,25 +734,58 @@ def clock_rows(clocks: list[ClockDraft], now: dt.datetime) -> tuple[list[ClockRo
 # The first cases of a run take every status once, so even a small demo shows them all; the
 # rest follow a centre's usual mix (most cases closed, a working backlog of open ones).
 STATUS_WEIGHTS: dict[str, int] = {
-    S.RECEIVED: 5, S.ACCEPTED: 4, S.NOT_ACCEPTED: 4, S.REDIRECTED: 3, S.DISPATCHED: 5,
-    S.RETURNED: 2, S.IN_PROGRESS: 12, S.SUSPENDED: 2, S.REPORTED: 4, S.REPLIED: 5,
-    S.REOPENED: 2, S.ESCALATED: 2, S.MERGED: 2, S.CLOSED: 48,
+    S.RECEIVED: 5,
+    S.ACCEPTED: 4,
+    S.NOT_ACCEPTED: 4,
+    S.REDIRECTED: 3,
+    S.DISPATCHED: 5,
+    S.RETURNED: 2,
+    S.IN_PROGRESS: 12,
+    S.SUSPENDED: 2,
+    S.REPORTED: 4,
+    S.REPLIED: 5,
+    S.REOPENED: 2,
+    S.ESCALATED: 2,
+    S.MERGED: 2,
+    S.CLOSED: 48,
 }
 STATUS_CYCLE = tuple(S.values)
 # How long ago (in days) a case in each status was received: open cases are recent, so their
 # clocks are a mix of on time, due soon and overdue; finished ones spread over the year.
 AGE_DAYS: dict[str, tuple[float, float]] = {
-    S.RECEIVED: (0.02, 2.5), S.ACCEPTED: (0.2, 6), S.NOT_ACCEPTED: (2, 365),
-    S.REDIRECTED: (2, 365), S.DISPATCHED: (0.5, 6), S.RETURNED: (1, 10),
-    S.IN_PROGRESS: (2, 40), S.SUSPENDED: (5, 80), S.REPORTED: (3, 30), S.REPLIED: (4, 25),
-    S.REOPENED: (10, 90), S.ESCALATED: (1, 20), S.MERGED: (0.5, 20), S.CLOSED: (4, 365),
+    S.RECEIVED: (0.02, 2.5),
+    S.ACCEPTED: (0.2, 6),
+    S.NOT_ACCEPTED: (2, 365),
+    S.REDIRECTED: (2, 365),
+    S.DISPATCHED: (0.5, 6),
+    S.RETURNED: (1, 10),
+    S.IN_PROGRESS: (2, 40),
+    S.SUSPENDED: (5, 80),
+    S.REPORTED: (3, 30),
+    S.REPLIED: (4, 25),
+    S.REOPENED: (10, 90),
+    S.ESCALATED: (1, 20),
+    S.MERGED: (0.5, 20),
+    S.CLOSED: (4, 365),
 }
 # Usual time from the previous step to this one, in hours (low, high).
 GAP_HOURS: dict[str, tuple[float, float]] = {
-    A.ACCEPT: (0.2, 20), A.NOT_ACCEPT: (2, 96), A.REDIRECT: (2, 96), A.DISPATCH: (0.5, 20),
-    A.SIGN: (1, 60), A.RETURN: (4, 96), A.EXTEND: (48, 240), A.SUSPEND: (24, 200),
-    A.RESUME: (48, 400), A.SEND_BACK: (2, 48), A.REPLY: (2, 72), A.FOLLOW_UP: (24, 72),
-    A.REOPEN: (24, 200), A.ESCALATE: (1, 72), A.MERGE: (0.5, 48), A.CLOSE: (1, 72),
+    A.ACCEPT: (0.2, 20),
+    A.NOT_ACCEPT: (2, 96),
+    A.REDIRECT: (2, 96),
+    A.DISPATCH: (0.5, 20),
+    A.SIGN: (1, 60),
+    A.RETURN: (4, 96),
+    A.EXTEND: (48, 240),
+    A.SUSPEND: (24, 200),
+    A.RESUME: (48, 400),
+    A.SEND_BACK: (2, 48),
+    A.REPLY: (2, 72),
+    A.FOLLOW_UP: (24, 72),
+    A.REOPEN: (24, 200),
+    A.ESCALATE: (1, 72),
+    A.MERGE: (0.5, 48),
+    A.CLOSE: (1, 72),
     A.REPORT: (24, 240),
 }
 # Incidents are not left waiting: they are taken up within minutes.
@@ -738,17 +821,24 @@ class NoticeTexts:
 
     # Kinds whose values go into the text as they are; others (an extension's length is
     # worded from its days and unit) are rare enough to render the slow way.
-    PLAIN_KINDS = frozenset({
-        NoticeKind.ACCEPTANCE, NoticeKind.NON_ACCEPTANCE, NoticeKind.REDIRECTION, NoticeKind.REPLY,
-    })
+    PLAIN_KINDS = frozenset(
+        {
+            NoticeKind.ACCEPTANCE,
+            NoticeKind.NON_ACCEPTANCE,
+            NoticeKind.REDIRECTION,
+            NoticeKind.REPLY,
+        }
+    )
 
     def render(self, kind: str, subject: NoticeSubject, now: dt.datetime, **values: Any) -> str:
         if kind not in self.PLAIN_KINDS:
             return render_notice(kind, cast(Case, subject), now=now, **values)
         form = self._format(kind, tuple(sorted(values)))
         return form.format(
-            title=subject.title, code=subject.receipt_code,
-            received=self._date(subject.received_at), today=self._date(now),
+            title=subject.title,
+            code=subject.receipt_code,
+            received=self._date(subject.received_at),
+            today=self._date(now),
             **{name: str(value) for name, value in values.items()},
         )
 
@@ -757,7 +847,9 @@ class NoticeTexts:
         if key not in self._formats:
             marker = NoticeSubject("\x00title\x00", "\x00code\x00", self._RECEIVED)
             text = render_notice(
-                kind, cast(Case, marker), now=self._TODAY,
+                kind,
+                cast(Case, marker),
+                now=self._TODAY,
                 **{name: f"\x00{name}\x00" for name in names},
             )
             text = text.replace("{", "{{").replace("}", "}}")
@@ -860,22 +952,40 @@ class CaseFactory:
         description: list[str] = []
         title_t.render(slot, title)
         description_t.render(slot, description)
-        address = [area.township_name, *([area.place] if area.place != area.township_name else []),
-                   slot("road"), slot("no"), "号"]
+        address = [
+            area.township_name,
+            *([area.place] if area.place != area.township_name else []),
+            slot("road"),
+            slot("no"),
+            "号",
+        ]
         received_at = self._received_at(status, master)
         code = self.codes.code(self.index - 1)
         clerk = self.world.user_ids[content.CENTRE_CLERKS[area.centre_code]]
         life = Life(
-            info=info, area=area, story=Story(info, self.deadlines),
-            subject=NoticeSubject(text_of(title), code, received_at), final_status=status,
-            clerk=clerk, centre_code=area.centre_code, slot=slot, title=title,
+            info=info,
+            area=area,
+            story=Story(info, self.deadlines),
+            subject=NoticeSubject(text_of(title), code, received_at),
+            final_status=status,
+            clerk=clerk,
+            centre_code=area.centre_code,
+            slot=slot,
+            title=title,
         )
         channel = rng.choice(content.CHANNELS_BY_TYPE[info.case_type])
         parties = self._parties(info, slot)
-        life.story.create(received_at, clerk, {
-            "type": info.case_type, "channel": channel, "category": info.leaf.code,
-            "area": area.code, "received_at": received_at.isoformat(),
-        })
+        life.story.create(
+            received_at,
+            clerk,
+            {
+                "type": info.case_type,
+                "channel": channel,
+                "category": info.leaf.code,
+                "area": area.code,
+                "received_at": received_at.isoformat(),
+            },
+        )
         self._live(life, master)
         return self._draft(life, channel, parties, address, description, master_index)
 
@@ -948,23 +1058,33 @@ class CaseFactory:
         elif group:
             for position in range(rng.randint(2, 5)):
                 surname = slot("surname") if position == 0 else rng.choice(content.SURNAMES)
-                parties.append(_party(
-                    PartyRole.REPRESENTATIVE, name=surname + rng.choice(content.GIVEN_NAMES),
-                    phone=_phone(rng),
-                ))
+                parties.append(
+                    _party(
+                        PartyRole.REPRESENTATIVE,
+                        name=surname + rng.choice(content.GIVEN_NAMES),
+                        phone=_phone(rng),
+                    )
+                )
         else:
-            parties.append(_party(
-                PartyRole.REQUESTER, name=slot("surname") + rng.choice(content.GIVEN_NAMES),
-                phone=_phone(rng), confidential=confidential,
-            ))
+            parties.append(
+                _party(
+                    PartyRole.REQUESTER,
+                    name=slot("surname") + rng.choice(content.GIVEN_NAMES),
+                    phone=_phone(rng),
+                    confidential=confidential,
+                )
+            )
         respondent = info.leaf.text.respondent
         if respondent == "company":
             parties.append(_party(PartyRole.RESPONDENT, organization=slot("company")))
         elif respondent == "person":
-            parties.append(_party(
-                PartyRole.RESPONDENT, name=slot("surname2") + rng.choice(content.GIVEN_NAMES),
-                phone=_phone(rng) if rng.random() < 0.5 else "",
-            ))
+            parties.append(
+                _party(
+                    PartyRole.RESPONDENT,
+                    name=slot("surname2") + rng.choice(content.GIVEN_NAMES),
+                    phone=_phone(rng) if rng.random() < 0.5 else "",
+                )
+            )
         return parties
 
     # --- the case's steps -----------------------------------------------------------------
@@ -981,9 +1101,7 @@ class CaseFactory:
         if rng.random() < 0.08:
             assigned = [A.ACCEPT, A.DISPATCH, A.RETURN, A.DISPATCH]  # a department sent it back
         work = list(rng.choice(WORK_VARIANTS))
-        report: list[str] = (
-            [A.REPORT, A.SEND_BACK, A.REPORT] if rng.random() < 0.05 else [A.REPORT]
-        )
+        report: list[str] = [A.REPORT, A.SEND_BACK, A.REPORT] if rng.random() < 0.05 else [A.REPORT]
         handled = [*assigned, A.SIGN, *work, *report]
         variant = rng.random()
         paths: dict[str, list[str]] = {
@@ -998,11 +1116,17 @@ class CaseFactory:
             S.REPORTED: handled,
             S.REPLIED: [*handled, A.REPLY],
             S.REOPENED: [*handled, A.REPLY, A.FOLLOW_UP if variant < 0.5 else A.REOPEN],
-            S.ESCALATED: [A.ESCALATE] if variant < 0.4 else
-            [A.ACCEPT, A.ESCALATE] if variant < 0.7 else [A.ACCEPT, A.DISPATCH, A.SIGN, A.ESCALATE],
+            S.ESCALATED: [A.ESCALATE]
+            if variant < 0.4
+            else [A.ACCEPT, A.ESCALATE]
+            if variant < 0.7
+            else [A.ACCEPT, A.DISPATCH, A.SIGN, A.ESCALATE],
             S.MERGED: [A.MERGE] if variant < 0.6 else [A.ACCEPT, A.MERGE],
-            S.CLOSED: [*handled, A.REPLY, A.FOLLOW_UP, A.CLOSE] if variant < 0.84 else
-            [A.NOT_ACCEPT, A.CLOSE] if variant < 0.92 else [A.REDIRECT, A.CLOSE],
+            S.CLOSED: [*handled, A.REPLY, A.FOLLOW_UP, A.CLOSE]
+            if variant < 0.84
+            else [A.NOT_ACCEPT, A.CLOSE]
+            if variant < 0.92
+            else [A.REDIRECT, A.CLOSE],
         }
         return paths[status]
 
@@ -1032,15 +1156,25 @@ class CaseFactory:
     # --- the draft ------------------------------------------------------------------------
 
     def _draft(
-        self, life: Life, channel: str, parties: list[tuple[Any, ...]], address: list[str],
-        description: list[str], master_index: int | None,
+        self,
+        life: Life,
+        channel: str,
+        parties: list[tuple[Any, ...]],
+        address: list[str],
+        description: list[str],
+        master_index: int | None,
     ) -> Draft:
         rng, info, area = self.rng, life.info, life.area
         story = life.story
         clocks, warning = clock_rows(story.clocks, self.now)
-        priority = Priority.CRITICAL if info.case_type == CaseType.INCIDENT else (
-            Priority.URGENT if info.case_type == CaseType.HAZARD and rng.random() < 0.3
-            else Priority.NORMAL
+        priority = (
+            Priority.CRITICAL
+            if info.case_type == CaseType.INCIDENT
+            else (
+                Priority.URGENT
+                if info.case_type == CaseType.HAZARD and rng.random() < 0.3
+                else Priority.NORMAL
+            )
         )
         located = rng.random() < 0.5
         latitude = round(content.COUNTY_LAT + area.township * 0.03 + rng.uniform(-0.01, 0.01), 6)
@@ -1048,19 +1182,45 @@ class CaseFactory:
         changes = story.changes
         received_at = life.subject.received_at
         row = [
-            life.subject.receipt_code, info.case_type, channel, info.category_id, priority,
-            life.subject.title, text_of(description), area.id, text_of(address),
-            latitude if located else None, longitude if located else None, received_at,
-            received_at, story.status, changes.get("centre_id", area.centre_id),
-            changes.get("department_id"), changes.get("leader_id"), changes.get("handler_id"),
-            life.clerk, None, story.version, warning, None, None,
-            changes.get("result", ""), changes.get("reply", ""), changes.get("replied_at"),
-            changes.get("satisfaction", ""), changes.get("closed_at"),
+            life.subject.receipt_code,
+            info.case_type,
+            channel,
+            info.category_id,
+            priority,
+            life.subject.title,
+            text_of(description),
+            area.id,
+            text_of(address),
+            latitude if located else None,
+            longitude if located else None,
+            received_at,
+            received_at,
+            story.status,
+            changes.get("centre_id", area.centre_id),
+            changes.get("department_id"),
+            changes.get("leader_id"),
+            changes.get("handler_id"),
+            life.clerk,
+            None,
+            story.version,
+            warning,
+            None,
+            None,
+            changes.get("result", ""),
+            changes.get("reply", ""),
+            changes.get("replied_at"),
+            changes.get("satisfaction", ""),
+            changes.get("closed_at"),
         ]
         words = words_of([*life.title, *description, *address, *life.result, *life.reply])
         return Draft(
-            row=row, parties=parties, events=story.events, clocks=clocks, words=words,
-            receipt_code=life.subject.receipt_code, received_at=received_at,
+            row=row,
+            parties=parties,
+            events=story.events,
+            clocks=clocks,
+            words=words,
+            receipt_code=life.subject.receipt_code,
+            received_at=received_at,
             status=story.status,
             merge_into=master_index,
             merge_params=life.merge_params,
@@ -1071,8 +1231,9 @@ class CaseFactory:
     def user(self, username: str | None) -> int | None:
         return self.world.user_ids[username] if username else None
 
-    def notice(self, life: Life, kind: str, at: dt.datetime, actor: int | None,
-               **values: Any) -> None:
+    def notice(
+        self, life: Life, kind: str, at: dt.datetime, actor: int | None, **values: Any
+    ) -> None:
         text = self.notices.render(kind, life.subject, at, **values)
         life.story.notice(at, actor, kind, text)
 
@@ -1087,8 +1248,13 @@ class CaseFactory:
 
 
 def _party(
-    role: str, *, name: str = "", phone: str = "", organization: str = "",
-    confidential: bool = False, anonymous: bool = False,
+    role: str,
+    *,
+    name: str = "",
+    phone: str = "",
+    organization: str = "",
+    confidential: bool = False,
+    anonymous: bool = False,
 ) -> tuple[Any, ...]:
     kind = PartyKind.ORGANIZATION if organization and not name else PartyKind.PERSON
     # PARTY_COLUMNS order; no ID numbers: the demo never invents identity documents.
@@ -1114,15 +1280,13 @@ def _accept(f: CaseFactory, life: Life, at: dt.datetime, master: Draft | None) -
 def _not_accept(f: CaseFactory, life: Life, at: dt.datetime, master: Draft | None) -> None:
     reason, channel = f.rng.choice(content.NOT_ACCEPT_REASONS)
     life.story.act(A.NOT_ACCEPT, at, life.clerk, {"reason": reason, "proper_channel": channel})
-    f.notice(life, NoticeKind.NON_ACCEPTANCE, at, life.clerk, reason=reason,
-             proper_channel=channel)
+    f.notice(life, NoticeKind.NON_ACCEPTANCE, at, life.clerk, reason=reason, proper_channel=channel)
 
 
 def _redirect(f: CaseFactory, life: Life, at: dt.datetime, master: Draft | None) -> None:
     procedure, reason = f.rng.choice(content.REDIRECTS)
     life.story.act(A.REDIRECT, at, life.clerk, {"procedure": procedure, "reason": reason})
-    f.notice(life, NoticeKind.REDIRECTION, at, life.clerk, procedure=procedure.label,
-             reason=reason)
+    f.notice(life, NoticeKind.REDIRECTION, at, life.clerk, procedure=procedure.label, reason=reason)
 
 
 def _dispatch(f: CaseFactory, life: Life, at: dt.datetime, master: Draft | None) -> None:
@@ -1133,14 +1297,19 @@ def _dispatch(f: CaseFactory, life: Life, at: dt.datetime, master: Draft | None)
     handler = rng.choice(f.world.handlers_by_department[info.department_code])
     life.handler = handler if named else None
     params: dict[str, Any] = {
-        "department": info.department_code, "leader": life.leader, "handler": life.handler,
+        "department": info.department_code,
+        "leader": life.leader,
+        "handler": life.handler,
         "note": rng.choice(content.DISPATCH_NOTES),
     }
     days = rng.choice((None, None, 7, 15, 30))
     if info.case_type == CaseType.HAZARD and days is not None:
         params["rectification_days"] = days
-    changes = {"department_id": info.department_id, "leader_id": f.user(life.leader),
-               "handler_id": f.user(life.handler)}
+    changes = {
+        "department_id": info.department_id,
+        "leader_id": f.user(life.leader),
+        "handler_id": f.user(life.handler),
+    }
     life.story.act(A.DISPATCH, at, f.dispatcher(life), params, changes)
 
 
@@ -1148,19 +1317,23 @@ def _sign(f: CaseFactory, life: Life, at: dt.datetime, master: Draft | None) -> 
     username = f.worker(life)
     actor = f.user(username)
     changes = {}
-    if life.handler is None and username in f.world.handlers_by_department[
-        life.info.department_code
-    ]:
+    if (
+        life.handler is None
+        and username in f.world.handlers_by_department[life.info.department_code]
+    ):
         life.handler = username  # as services._sign: a handler who signs takes the case
         changes["handler_id"] = actor
     life.story.act(A.SIGN, at, actor, {"note": f.rng.choice(content.SIGN_NOTES)}, changes)
 
 
 def _return(f: CaseFactory, life: Life, at: dt.datetime, master: Draft | None) -> None:
-    params = {"reason": f.rng.choice(content.RETURN_REASONS),
-              "department": life.info.department_code}
-    life.story.act(A.RETURN, at, f.user(f.worker(life)), params,
-                   {"department_id": None, "handler_id": None})
+    params = {
+        "reason": f.rng.choice(content.RETURN_REASONS),
+        "department": life.info.department_code,
+    }
+    life.story.act(
+        A.RETURN, at, f.user(f.worker(life)), params, {"department_id": None, "handler_id": None}
+    )
     life.handler = None
 
 
@@ -1175,8 +1348,9 @@ def _extend(f: CaseFactory, life: Life, at: dt.datetime, master: Draft | None) -
     life.story.act(A.EXTEND, at, actor, {"days": days, "reason": reason, "clock": clock.kind})
     life.story.extend(clock, days)
     due = clock.due_at.astimezone(local_zone()).strftime("%Y-%m-%d")
-    f.notice(life, NoticeKind.EXTENSION, at, actor, days=days, unit=clock.unit,
-             reason=reason, due=due)
+    f.notice(
+        life, NoticeKind.EXTENSION, at, actor, days=days, unit=clock.unit, reason=reason, due=due
+    )
 
 
 def _suspend(f: CaseFactory, life: Life, at: dt.datetime, master: Draft | None) -> None:
@@ -1196,8 +1370,15 @@ def _report(f: CaseFactory, life: Life, at: dt.datetime, master: Draft | None) -
     petition = life.info.case_type == CaseType.PETITION
     closing = content.REPLY_CLOSINGS[0] if petition else content.REPLY_CLOSINGS[1]
     life.result = result
-    life.reply = ["您好！您反映的“", *life.title, "”问题，经", life.info.department_name,
-                  "调查处理，现答复如下：", *result, closing]
+    life.reply = [
+        "您好！您反映的“",
+        *life.title,
+        "”问题，经",
+        life.info.department_name,
+        "调查处理，现答复如下：",
+        *result,
+        closing,
+    ]
     result_text, reply_text = text_of(life.result), text_of(life.reply)
     texts = {"result": result_text, "reply": reply_text}
     life.story.act(A.REPORT, at, f.user(f.worker(life)), texts, dict(texts))
@@ -1210,8 +1391,7 @@ def _send_back(f: CaseFactory, life: Life, at: dt.datetime, master: Draft | None
 
 def _reply(f: CaseFactory, life: Life, at: dt.datetime, master: Draft | None) -> None:
     via = f.rng.choice(DeliveryMethod.values)
-    life.story.act(A.REPLY, at, life.clerk, {"delivered_via": via, "note": ""},
-                   {"replied_at": at})
+    life.story.act(A.REPLY, at, life.clerk, {"delivered_via": via, "note": ""}, {"replied_at": at})
     f.notice(life, NoticeKind.REPLY, at, life.clerk, reply=text_of(life.reply))
 
 
@@ -1220,8 +1400,10 @@ def _follow_up(f: CaseFactory, life: Life, at: dt.datetime, master: Draft | None
     if life.final_status == S.REOPENED:
         satisfaction = Satisfaction.UNSATISFIED
     target = S.REOPENED if satisfaction == Satisfaction.UNSATISFIED else None
-    params = {"satisfaction": satisfaction,
-              "note": f.rng.choice(content.FOLLOW_UP_NOTES[satisfaction])}
+    params = {
+        "satisfaction": satisfaction,
+        "note": f.rng.choice(content.FOLLOW_UP_NOTES[satisfaction]),
+    }
     life.story.act(A.FOLLOW_UP, at, life.clerk, params, {"satisfaction": satisfaction}, target)
 
 
@@ -1232,8 +1414,11 @@ def _reopen(f: CaseFactory, life: Life, at: dt.datetime, master: Draft | None) -
 
 def _escalate(f: CaseFactory, life: Life, at: dt.datetime, master: Draft | None) -> None:
     world = f.world
-    params = {"reason": f.rng.choice(content.ESCALATE_REASONS), "from_centre": life.centre_code,
-              "to_centre": world.county_centre_code}
+    params = {
+        "reason": f.rng.choice(content.ESCALATE_REASONS),
+        "from_centre": life.centre_code,
+        "to_centre": world.county_centre_code,
+    }
     changes = {"centre_id": world.county_centre_id, "department_id": None, "handler_id": None}
     life.story.act(A.ESCALATE, at, f.dispatcher(life), params, changes)
     life.centre_code = world.county_centre_code
@@ -1253,10 +1438,22 @@ def _close(f: CaseFactory, life: Life, at: dt.datetime, master: Draft | None) ->
 
 
 STEPS: dict[str, Step] = {
-    A.ACCEPT: _accept, A.NOT_ACCEPT: _not_accept, A.REDIRECT: _redirect, A.DISPATCH: _dispatch,
-    A.SIGN: _sign, A.RETURN: _return, A.EXTEND: _extend, A.SUSPEND: _suspend,
-    A.RESUME: _resume, A.REPORT: _report, A.SEND_BACK: _send_back, A.REPLY: _reply,
-    A.FOLLOW_UP: _follow_up, A.REOPEN: _reopen, A.ESCALATE: _escalate, A.MERGE: _merge,
+    A.ACCEPT: _accept,
+    A.NOT_ACCEPT: _not_accept,
+    A.REDIRECT: _redirect,
+    A.DISPATCH: _dispatch,
+    A.SIGN: _sign,
+    A.RETURN: _return,
+    A.EXTEND: _extend,
+    A.SUSPEND: _suspend,
+    A.RESUME: _resume,
+    A.REPORT: _report,
+    A.SEND_BACK: _send_back,
+    A.REPLY: _reply,
+    A.FOLLOW_UP: _follow_up,
+    A.REOPEN: _reopen,
+    A.ESCALATE: _escalate,
+    A.MERGE: _merge,
     A.CLOSE: _close,
 }
 
@@ -1266,29 +1463,85 @@ STEPS: dict[str, Step] = {
 # ============================================================================================
 
 CASE_COLUMNS = (
-    "receipt_code", "type", "channel", "category_id", "priority", "title", "description",
-    "area_id", "address", "latitude", "longitude", "received_at", "created_at", "status",
-    "centre_id", "department_id", "leader_id", "handler_id", "created_by_id", "idempotency_key",
-    "version", "warning_level", "merged_into_id", "review_of_id", "result", "reply", "replied_at",
-    "satisfaction", "closed_at",
+    "receipt_code",
+    "type",
+    "channel",
+    "category_id",
+    "priority",
+    "title",
+    "description",
+    "area_id",
+    "address",
+    "latitude",
+    "longitude",
+    "received_at",
+    "created_at",
+    "status",
+    "centre_id",
+    "department_id",
+    "leader_id",
+    "handler_id",
+    "created_by_id",
+    "idempotency_key",
+    "version",
+    "warning_level",
+    "merged_into_id",
+    "review_of_id",
+    "result",
+    "reply",
+    "replied_at",
+    "satisfaction",
+    "closed_at",
 )
 PARTY_COLUMNS = (
-    "case_id", "role", "kind", "name", "phone", "id_number", "organization", "confidential",
+    "case_id",
+    "role",
+    "kind",
+    "name",
+    "phone",
+    "id_number",
+    "organization",
+    "confidential",
     "anonymous",
 )
 EVENT_COLUMNS = ("case_id", "kind", "actor_id", "at", "from_status", "to_status", "params")
 CLOCK_COLUMNS = (
-    "case_id", "kind", "state", "started_at", "length", "unit", "extended_by", "paused_units",
-    "suspended_at", "due_at", "due_soon_at", "seriously_overdue_at", "next_alert_at",
-    "warning_level", "basis", "max_extension", "is_window", "calendar_missing", "ended_at",
+    "case_id",
+    "kind",
+    "state",
+    "started_at",
+    "length",
+    "unit",
+    "extended_by",
+    "paused_units",
+    "suspended_at",
+    "due_at",
+    "due_soon_at",
+    "seriously_overdue_at",
+    "next_alert_at",
+    "warning_level",
+    "basis",
+    "max_extension",
+    "is_window",
+    "calendar_missing",
+    "ended_at",
 )
 SEARCH_COLUMNS = ("case_id", "words")
-_CASE_TIMES = tuple(CASE_COLUMNS.index(name) for name in
-                    ("received_at", "created_at", "replied_at", "closed_at"))
-_CLOCK_TIMES = tuple(CLOCK_COLUMNS.index(name) - 1 for name in (
-    "started_at", "suspended_at", "due_at", "due_soon_at", "seriously_overdue_at",
-    "next_alert_at", "ended_at",
-))
+_CASE_TIMES = tuple(
+    CASE_COLUMNS.index(name) for name in ("received_at", "created_at", "replied_at", "closed_at")
+)
+_CLOCK_TIMES = tuple(
+    CLOCK_COLUMNS.index(name) - 1
+    for name in (
+        "started_at",
+        "suspended_at",
+        "due_at",
+        "due_soon_at",
+        "seriously_overdue_at",
+        "next_alert_at",
+        "ended_at",
+    )
+)
 
 
 class BatchWriter:
@@ -1312,8 +1565,12 @@ class BatchWriter:
                 self._insert(cursor, CaseParty, PARTY_COLUMNS, self._party_rows(batch, ids))
                 self._insert(cursor, CaseEvent, EVENT_COLUMNS, self._event_rows(batch, ids))
                 self._insert(cursor, CaseClock, CLOCK_COLUMNS, self._clock_rows(batch, ids))
-                self._insert(cursor, CaseSearch, SEARCH_COLUMNS,
-                             [(pk, d.words) for pk, d in zip(ids, batch, strict=True)])
+                self._insert(
+                    cursor,
+                    CaseSearch,
+                    SEARCH_COLUMNS,
+                    [(pk, d.words) for pk, d in zip(ids, batch, strict=True)],
+                )
             finally:
                 cursor.close()
         return ids
@@ -1373,8 +1630,13 @@ class BatchWriter:
     # --- SQL ------------------------------------------------------------------------------
 
     def _insert(
-        self, cursor: Any, model: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]],
-        *, returning: bool = False,
+        self,
+        cursor: Any,
+        model: Any,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        returning: bool = False,
     ) -> list[int]:
         if self.vendor == "postgresql":
             return self._copy(cursor, model, columns, rows, returning=returning)
@@ -1390,8 +1652,13 @@ class BatchWriter:
         return ids
 
     def _copy(
-        self, cursor: Any, model: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]],
-        *, returning: bool = False,
+        self,
+        cursor: Any,
+        model: Any,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        returning: bool = False,
     ) -> list[int]:
         """PostgreSQL: COPY, many times faster than INSERT for bulk rows. Ids come first from
         the table's own sequence, so the rows can carry them."""
@@ -1457,7 +1724,12 @@ class Progress:
 
 
 def seed_cases(
-    org: DemoOrg, *, count: int, seed: int, now: dt.datetime, batch_size: int = 2000,
+    org: DemoOrg,
+    *,
+    count: int,
+    seed: int,
+    now: dt.datetime,
+    batch_size: int = 2000,
     report: Callable[[Progress], None] | None = None,
 ) -> int:
     """Generates and writes `count` cases in batches; returns how many were written."""

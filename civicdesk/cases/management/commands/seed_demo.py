@@ -33,14 +33,17 @@ class Command(BaseCommand):
         parser.add_argument("--cases", type=int, default=500, help="how many cases (default 500)")
         parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
         parser.add_argument(
-            "--if-empty", action="store_true",
+            "--if-empty",
+            action="store_true",
             help="do nothing (but print the logins) when the database already has an organisation",
         )
         parser.add_argument(
             "--batch-size", type=int, default=2000, help="cases per transaction (default 2000)"
         )
         parser.add_argument(
-            "--now", type=dt.datetime.fromisoformat, default=None,
+            "--now",
+            type=dt.datetime.fromisoformat,
+            default=None,
             help="reference time, ISO 8601 with offset (default: the start of today)",
         )
 
@@ -75,15 +78,21 @@ class Command(BaseCommand):
             self.stdout.flush()
 
         written = seed_cases(
-            org, count=options["cases"], seed=options["seed"], now=now,
-            batch_size=options["batch_size"], report=report,
+            org,
+            count=options["cases"],
+            seed=options["seed"],
+            now=now,
+            batch_size=options["batch_size"],
+            report=report,
         )
         seconds = progress[-1].seconds if progress else 0.0
         rate = written / seconds if seconds else 0.0
-        self.stdout.write(self.style.SUCCESS(
-            f"Seeded {written:,} cases in {seconds:.1f} s ({rate:,.0f} cases/s), "
-            f"seed {options['seed']}, reference time {now.isoformat()}."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Seeded {written:,} cases in {seconds:.1f} s ({rate:,.0f} cases/s), "
+                f"seed {options['seed']}, reference time {now.isoformat()}."
+            )
+        )
         self._print_logins()
 
     def _print_logins(self) -> None:

@@ -8,5 +8,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
         result = deadlines_sweep()
-        self.stdout.write(f"clocks={result.clocks} events={result.events} "
-                          f"windows_closed={result.windows_closed}")
+        self.stdout.write(
+            f"clocks={result.clocks} events={result.events} windows_closed={result.windows_closed}"
+        )
