@@ -143,7 +143,13 @@ def test_categories(world):
     wage = by_code["REQ-WAGE"]
     assert wage["case_type"] == "request"
     assert wage["default_department"] == "D-HRSS"
-    assert wage["deadline_policy"] == {"handling": {"length": 5, "unit": "working_days"}}
+    policy = {k: (r["length"], r["unit"]) for k, r in wage["deadline_policy"].items()}
+    # The category's own handling length over the request rules' other clocks.
+    assert policy == {"dispatch": (1, "working_days"), "handling": (5, "working_days"),
+                      "follow_up": (3, "working_days")}
+    assert all(rule["basis"] for rule in wage["deadline_policy"].values())
+    petition = by_code["PET"]["deadline_policy"]
+    assert (petition["handling"]["length"], petition["handling"]["unit"]) == (60, "days")
     assert wage["name_zh"] == "工资拖欠"
     assert by_code["PET"]["case_type"] == "petition"
 

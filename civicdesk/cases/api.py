@@ -16,6 +16,7 @@ from ninja.security import HttpBearer
 
 from civicdesk.cases import attachments
 from civicdesk.cases.choices import TimeUnit
+from civicdesk.cases.deadline_rules import category_policy
 from civicdesk.cases.deadlines import compute_due
 from civicdesk.cases.models import Category
 from civicdesk.cases.permissions import grants_for, may_act, roles_of
@@ -255,7 +256,7 @@ def categories(request: HttpRequest) -> list[dict[str, Any]]:
             "parent": c.parent.code if c.parent else None,
             "case_type": c.case_type,
             "default_department": c.default_department.code if c.default_department else None,
-            "deadline_policy": c.deadline_policy,
+            "deadline_policy": category_policy(c.case_type, c.deadline_policy),
             "public": c.public,
         }
         for c in Category.objects.filter(active=True).select_related("parent", "default_department")

@@ -154,3 +154,16 @@ def effective_rule(
             unit=str(policy.get("unit", result.unit)),
         )
     return result
+
+
+def category_policy(
+    case_type: str, policy: Mapping[str, Mapping[str, object]] | None
+) -> dict[str, dict[str, object]]:
+    """Every clock a category's cases run, with the category's own lengths applied: what staff
+    see as the category's deadline policy (jurisdiction overrides, per area, come on top)."""
+    return {
+        rule.kind: {"length": rule.length, "unit": rule.unit, "basis": str(rule.basis)}
+        for rule in (
+            effective_rule(r, category_policy=policy) for r in default_rules_for(case_type)
+        )
+    }
