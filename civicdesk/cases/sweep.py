@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 
 from civicdesk.cases.choices import ClockState, WarningLevel
@@ -49,33 +50,51 @@ def deadlines_sweep(*, now: dt.datetime | None = None) -> SweepResult:
 
 
 def _sweep_batch(batch: list[CaseClock], *, now: dt.datetime, result: SweepResult) -> None:
+    """Moves a batch with a handful of set-based UPDATEs, one per outcome, rather than one
+    statement per clock: the next alert moment depends only on the new level."""
+    expired_windows = [clock.pk for clock in batch if clock.is_window]
+    by_level: dict[WarningLevel, list[int]] = {}
     events: list[CaseEvent] = []
-    case_ids: set[int] = set()
     for clock in batch:
         if clock.is_window:
-            clock.state, clock.ended_at, clock.next_alert_at = ClockState.MISSED, now, None
-            result.windows_closed += 1
             continue
         schedule = WarningSchedule(clock.due_soon_at, clock.due_at, clock.seriously_overdue_at)
-        level = schedule.level_at(now)
-        clock.next_alert_at = schedule.next_change_after(level)
+        level = max(schedule.level_at(now), WarningLevel(clock.warning_level))
+        by_level.setdefault(level, []).append(clock.pk)
         if level > clock.warning_level:
-            clock.warning_level = level
-            events.append(
-                CaseEvent(
-                    case_id=clock.case_id,
-                    kind=_EVENT_KINDS[level],
-                    actor=None,
-                    at=now,
-                    params={"clock": clock.kind, "due_at": clock.due_at.isoformat()},
-                )
-            )
-            case_ids.add(clock.case_id)
-    CaseClock.objects.bulk_update(batch, ["state", "ended_at", "next_alert_at", "warning_level"])
+            events.append(_reminder(clock, level, now))
+    if expired_windows:
+        CaseClock.objects.filter(pk__in=expired_windows).update(
+            state=ClockState.MISSED, ended_at=now, next_alert_at=None
+        )
+    for level, ids in by_level.items():
+        CaseClock.objects.filter(pk__in=ids).update(
+            warning_level=level, next_alert_at=_NEXT_ALERT[level]
+        )
     CaseEvent.objects.bulk_create(events)
-    _refresh_case_levels(case_ids)
+    _refresh_case_levels({event.case_id for event in events})
     result.clocks += len(batch)
     result.events += len(events)
+    result.windows_closed += len(expired_windows)
+
+
+# The moment a clock at each level next needs the sweep, as a column of its own row.
+_NEXT_ALERT: dict[WarningLevel, Any] = {
+    WarningLevel.NONE: F("due_soon_at"),
+    WarningLevel.DUE_SOON: F("due_at"),
+    WarningLevel.OVERDUE: F("seriously_overdue_at"),
+    WarningLevel.SERIOUSLY_OVERDUE: None,
+}
+
+
+def _reminder(clock: CaseClock, level: WarningLevel, now: dt.datetime) -> CaseEvent:
+    return CaseEvent(
+        case_id=clock.case_id,
+        kind=_EVENT_KINDS[level],
+        actor=None,
+        at=now,
+        params={"clock": clock.kind, "due_at": clock.due_at.isoformat()},
+    )
 
 
 def _refresh_case_levels(case_ids: set[int]) -> None:
