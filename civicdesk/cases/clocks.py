@@ -123,7 +123,12 @@ def follow_action(
     triggers = {action} | ({A.REOPEN} if entered == S.REOPENED else set())
     extra = _per_case_lengths(params)
     rules = rules_for_case(case, extra)
-    open_clocks = list(case.clocks.exclude(state__in=[ClockState.MET, ClockState.MISSED]))
+    # A case being registered has no clocks yet: no need to ask.
+    open_clocks = (
+        []
+        if action == A.CREATE
+        else list(case.clocks.exclude(state__in=[ClockState.MET, ClockState.MISSED]))
+    )
     stopping = {rule.kind for rule in rules if triggers & rule.stops_on}
     for clock in open_clocks:
         # A finished case stops its clocks, except the resident's windows: a closed petition
@@ -136,12 +141,14 @@ def follow_action(
     elif action == A.RESUME:
         _resume_all(open_clocks, now=now)
     running_kinds = {c.kind for c in open_clocks if c.ended_at is None}
+    started: list[CaseClock] = []
     if case.status not in FINISHED_STATES:
         starting = [r for r in rules if triggers & r.starts_on and r.kind not in running_kinds]
-        CaseClock.objects.bulk_create(
+        started = CaseClock.objects.bulk_create(
             new_clock(case=case, rule=r, started_at=started_at or now, now=now) for r in starting
         )
-    refresh_case_warning(case)
+    # Every clock that is not finished is in hand, so the case's level needs no query.
+    _set_case_warning(case, worst_warning([*open_clocks, *started]))
 
 
 def extend(*, case: Case, length: int, now: dt.datetime) -> CaseClock | None:
@@ -171,6 +178,11 @@ def extension_left(case: Case) -> tuple[CaseClock | None, int]:
     return clock, max(clock.max_extension - clock.extended_by, 0)
 
 
+def worst_warning(clocks: list[CaseClock]) -> int:
+    levels = [c.warning_level for c in clocks if c.state == ClockState.RUNNING and not c.is_window]
+    return max(levels, default=WarningLevel.NONE)
+
+
 def refresh_case_warning(case: Case) -> None:
     level = (
         (
@@ -180,6 +192,10 @@ def refresh_case_warning(case: Case) -> None:
         )
         or WarningLevel.NONE
     )
+    _set_case_warning(case, level)
+
+
+def _set_case_warning(case: Case, level: int) -> None:
     if level != case.warning_level:
         Case.objects.filter(pk=case.pk).update(warning_level=level)
         case.warning_level = level
