@@ -2,7 +2,7 @@
 departments and staff, the category tree, and the Chinese text templates cases are written from.
 
 Pure data, no database. Text templates use `{slot}` placeholders filled by the case generator
-(builder.SLOT_MAKERS). Persons in case texts are written the way public documents write them,
+(texts.SLOT_MAKERS). Persons in case texts are written the way public documents write them,
 "张某", so the texts name nobody; the parties' full (invented) names live only in CaseParty.
 """
 
