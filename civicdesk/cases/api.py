@@ -266,7 +266,7 @@ def categories(request: HttpRequest) -> list[dict[str, Any]]:
 @api.post("/cases", response={200: dict, 201: dict, 422: ErrorOut}, summary="Register a case")
 def create_case(request: HttpRequest, payload: CaseIn) -> Status[dict[str, Any]]:
     case, created = case_create(actor=request.user, data=payload.dict())
-    return Status(201 if created else 200, _detail(request, case.pk))
+    return Status(201 if created else 200, _detail(request, case.pk, acted=True))
 
 
 @api.get("/cases", summary="Cases in your scope, newest first")

@@ -50,7 +50,8 @@ def _fetch_case(queryset: QuerySet[Case], pk: int) -> Case:
 
 def case_detail_for_user(*, user: Any, pk: int, acted: bool = False) -> Case:
     """The case with its parties, clocks and events. `acted=True` is only for answering the
-    user who has just taken an action on this case, which may have moved it out of scope."""
+    user who has just registered this case or taken an action on it, which may have moved it
+    out of their scope."""
     case = _case_unscoped(pk) if acted else case_get_for_user(user=user, pk=pk)
     # Prefetch onto the instance already fetched, in three queries.
     from django.db.models import prefetch_related_objects
