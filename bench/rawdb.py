@@ -87,7 +87,7 @@ class Raw:
         cur.executemany(self.sql(text), rows)
 
     def columns(self, table: str) -> list[str]:
-        cur = self.execute(f"SELECT * FROM {table} WHERE 1=0")  # noqa: S608 - fixed names
+        cur = self.execute(f"SELECT * FROM {table} WHERE 1=0")
         return [d[0] for d in cur.description]
 
     def close(self) -> None:
@@ -106,4 +106,4 @@ def adapt_row(raw: Raw, row: tuple[Any, ...]) -> tuple[Any, ...]:
 def insert_sql(table: str, columns: list[str]) -> str:
     cols = ", ".join(columns)
     marks = ", ".join(["%s"] * len(columns))
-    return f"INSERT INTO {table} ({cols}) VALUES ({marks})"  # noqa: S608 - fixed names
+    return f"INSERT INTO {table} ({cols}) VALUES ({marks})"

@@ -1,5 +1,7 @@
 """Renders docs/benchmarks.md from the JSON that bench/run.py keeps in bench/results/."""
 
+# ruff: noqa: E501 - markdown table rows read best on one line each
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -34,7 +36,9 @@ def ratio(value: Any) -> str:
 
 
 def size_label(n: int) -> str:
-    return f"{n // 1_000_000}M" if n % 1_000_000 == 0 else f"{n // 1000}k" if n % 1000 == 0 else str(n)
+    return (
+        f"{n // 1_000_000}M" if n % 1_000_000 == 0 else f"{n // 1000}k" if n % 1000 == 0 else str(n)
+    )
 
 
 def key_plan_lines(plan: list[str] | None, limit: int = 6) -> list[str]:
@@ -46,7 +50,7 @@ def key_plan_lines(plan: list[str] | None, limit: int = 6) -> list[str]:
         if (
             not keep
             or "Scan" in s
-            or "Sort" in s and "Key" not in s
+            or ("Sort" in s and "Key" not in s)
             or "Rows Removed" in s
             or s.startswith("Execution Time")
             or "SEARCH" in s
@@ -68,8 +72,12 @@ def render(run: dict[str, Any]) -> str:
     w = lines.append
     w("# Benchmarks")
     w("")
-    w("Produced by `make bench` (`.venv/bin/python bench/run.py`; default sizes 100k and 1M cases on")
-    w("SQLite and PostgreSQL). This file is rewritten by each run; the raw figures of every run are")
+    w(
+        "Produced by `make bench` (`.venv/bin/python bench/run.py`; default sizes 100k and 1M cases on"
+    )
+    w(
+        "SQLite and PostgreSQL). This file is rewritten by each run; the raw figures of every run are"
+    )
     w("kept as JSON in `bench/results/` (not committed). Method and caveats are at the end.")
     w("")
     w(f"- **Date:** {run['date']}")
@@ -113,7 +121,7 @@ def render_targets(stages: list[dict[str, Any]]) -> list[str]:
     pg = [s for s in stages if s["database"] == "postgresql" and s.get("finished")]
     out = ["## Targets (1M cases, PostgreSQL)", ""]
     if not pg:
-        return out + ["No finished PostgreSQL run in this report.", ""]
+        return [*out, "No finished PostgreSQL run in this report.", ""]
     s = max(pg, key=lambda x: x["size"])
     if s["size"] != 1_000_000:
         out.append(
@@ -124,7 +132,9 @@ def render_targets(stages: list[dict[str, Any]]) -> list[str]:
     reads = s.get("reads") or {}
     filters = reads.get("filters") or {}
     worst = max(filters.items(), key=lambda kv: kv[1]["app_ms"]["p95"] or 0) if filters else None
-    worst_ratio = max(filters.items(), key=lambda kv: kv[1].get("ratio_p95") or 0) if filters else None
+    worst_ratio = (
+        max(filters.items(), key=lambda kv: kv[1].get("ratio_p95") or 0) if filters else None
+    )
     detail = reads.get("detail") or {}
     intake = (s.get("intake") or {}).get("api") or {}
     sweep = (s.get("sweep") or {}).get("first") or {}
@@ -177,10 +187,14 @@ def render_stage(s: dict[str, Any]) -> list[str]:
     name = f"{'PostgreSQL' if s['database'] == 'postgresql' else 'SQLite'} {s.get('server_version', '')}"
     out = [f"## {name}, {size_label(s['size'])} cases" + (" (quick)" if s.get("quick") else ""), ""]
     if not s.get("finished"):
-        out.append("**This stage did not finish**; figures below are what it measured before stopping.")
+        out.append(
+            "**This stage did not finish**; figures below are what it measured before stopping."
+        )
         out.append("")
     for err in s.get("errors", []):
-        out.append(f"- Step `{err['step']}` failed: `{err['error'].strip().splitlines()[-1][:200]}`")
+        out.append(
+            f"- Step `{err['step']}` failed: `{err['error'].strip().splitlines()[-1][:200]}`"
+        )
     loads = [v[0] for v in (s.get("load_average") or {}).values()]
     if loads:
         out.append(
@@ -193,7 +207,6 @@ def render_stage(s: dict[str, Any]) -> list[str]:
     out.append("| Measure | Application | Raw-SQL floor | App cost ÷ floor cost |")
     out.append("|---|---|---|---|")
     if seed:
-        per = ", ".join(f"{k.replace('cases_', '')} {v:,}" for k, v in rows.items())
         out.append(
             f"| Seeding, cases/s (`seed_demo`, whole command) | {f(seed['cases_per_s'])} "
             f"({f(seed['seconds'])} s, max RSS {f(seed.get('max_rss_mb'), 0)} MB) | "
@@ -240,7 +253,9 @@ def render_stage(s: dict[str, Any]) -> list[str]:
             f"{reads.get('list_rounds')} interleaved rounds; times in ms:"
         )
         out.append("")
-        out.append("| Filter | Matching | App queries | App p50 | App p95 | Raw p50 | Raw p95 | p95 ratio | median pair ratio | Same page |")
+        out.append(
+            "| Filter | Matching | App queries | App p50 | App p95 | Raw p50 | Raw p95 | p95 ratio | median pair ratio | Same page |"
+        )
         out.append("|---|---|---|---|---|---|---|---|---|---|")
         for fname, e in reads["filters"].items():
             out.append(
@@ -268,9 +283,13 @@ def render_plans(stages: list[dict[str, Any]]) -> list[str]:
             continue
         if s["size"] != max(x["size"] for x in stages if x["database"] == "postgresql"):
             continue
-        out.append(f"## Query plans, PostgreSQL {size_label(s['size'])}: the application's list query")
+        out.append(
+            f"## Query plans, PostgreSQL {size_label(s['size'])}: the application's list query"
+        )
         out.append("")
-        out.append("`EXPLAIN (ANALYZE, BUFFERS)` of the page query each filter makes; key lines only.")
+        out.append(
+            "`EXPLAIN (ANALYZE, BUFFERS)` of the page query each filter makes; key lines only."
+        )
         out.append("")
         for fname, e in reads["filters"].items():
             out.append(f"- `{fname}` (p95 {f(e['app_ms']['p95'])} ms):")

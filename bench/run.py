@@ -43,8 +43,10 @@ PG_OPTIONS = (
 
 def sh(cmd: str) -> str:
     try:
-        return subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=30).stdout.strip()  # noqa: S602
-    except Exception:  # noqa: BLE001
+        return subprocess.run(  # noqa: S602 - fixed commands, no user input
+            cmd, shell=True, capture_output=True, text=True, timeout=30
+        ).stdout.strip()
+    except Exception:
         return ""
 
 
@@ -61,7 +63,9 @@ def machine() -> dict[str, Any]:
     for line in Path("/etc/os-release").read_text().splitlines():
         if line.startswith("PRETTY_NAME="):
             os_name = line.split("=", 1)[1].strip('"')
-    pg = sh("postgres --version") or sh("ls /usr/lib/postgresql/*/bin/postgres | head -1 | xargs -r -I{} {} --version")
+    pg = sh("postgres --version") or sh(
+        "ls /usr/lib/postgresql/*/bin/postgres | head -1 | xargs -r -I{} {} --version"
+    )
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),
@@ -76,9 +80,20 @@ def machine() -> dict[str, Any]:
     }
 
 
-def run_stage(database: str, size: int, *, quick: bool, seed: int, stamp: str, timeout: float) -> dict[str, Any]:
+def run_stage(
+    database: str, size: int, *, quick: bool, seed: int, stamp: str, timeout: float
+) -> dict[str, Any]:
     out = RESULTS / f"{stamp}-{database}-{size}.json"
-    stage = [PY, str(BENCH / "stage.py"), "--size", str(size), "--out", str(out), "--seed", str(seed)]
+    stage = [
+        PY,
+        str(BENCH / "stage.py"),
+        "--size",
+        str(size),
+        "--out",
+        str(out),
+        "--seed",
+        str(seed),
+    ]
     if quick:
         stage.append("--quick")
     env = dict(os.environ)
@@ -92,14 +107,18 @@ def run_stage(database: str, size: int, *, quick: bool, seed: int, stamp: str, t
     print(f"== {database} {size}: {shlex.join(cmd)}", flush=True)
     started = time.time()
     try:
-        subprocess.run(cmd, cwd=ROOT, env=env, timeout=timeout, check=False)
+        subprocess.run(cmd, cwd=ROOT, env=env, timeout=timeout, check=False)  # noqa: S603
     except subprocess.TimeoutExpired:
         print(f"== {database} {size}: stopped after {timeout:.0f} s", flush=True)
     finally:
         if database == "sqlite":
             for suffix in ("", "-wal", "-shm"):
                 Path(str(sqlite_file) + suffix).unlink(missing_ok=True)
-    result: dict[str, Any] = {"database": database, "size": size, "errors": [{"step": "stage", "error": "no result written"}]}
+    result: dict[str, Any] = {
+        "database": database,
+        "size": size,
+        "errors": [{"step": "stage", "error": "no result written"}],
+    }
     if out.exists():
         result = json.loads(out.read_text())
     result["wall_seconds"] = time.time() - started
@@ -114,10 +133,13 @@ def write_run(run: dict[str, Any], path: Path) -> None:
 
 def merge(paths: list[str]) -> dict[str, Any]:
     """Several runs into one report: the later run wins for the same database and size."""
-    runs = [json.loads(Path(p).read_text()) for p in paths]
+    loaded = [json.loads(Path(p).read_text()) for p in paths]
+    runs = [r for r in loaded if "stages" in r]  # whole runs; the rest are single stages
+    if not runs:
+        sys.exit("--report needs at least one whole-run JSON (bench/results/<stamp>.json)")
     stages: dict[tuple[str, int], dict[str, Any]] = {}
-    for r in runs:
-        for s in r["stages"]:
+    for r in loaded:
+        for s in r.get("stages", [r]):
             stages[(s["database"], s["size"])] = s
     base = dict(runs[-1])
     base["stages"] = list(stages.values())
@@ -127,13 +149,19 @@ def merge(paths: list[str]) -> dict[str, Any]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", default=None, help="comma-separated case counts (default 100000,1000000)")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--sizes", default=None, help="comma-separated case counts (default 100000,1000000)"
+    )
     ap.add_argument("--databases", default="sqlite,postgresql")
     ap.add_argument("--quick", action="store_true", help="20k cases, fewer samples: a sanity check")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--stage-timeout", type=float, default=4 * 3600)
-    ap.add_argument("--note", default="", help="a line for docs/benchmarks.md (e.g. what was left out)")
+    ap.add_argument(
+        "--note", default="", help="a line for docs/benchmarks.md (e.g. what was left out)"
+    )
     ap.add_argument("--report", nargs="+", metavar="JSON", help="only re-render from saved runs")
     args = ap.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -144,7 +172,9 @@ def main() -> None:
         DOC.write_text(report.render(run))
         print(f"wrote {DOC}")
         return
-    sizes = [int(s) for s in (args.sizes or ("20000" if args.quick else "100000,1000000")).split(",")]
+    sizes = [
+        int(s) for s in (args.sizes or ("20000" if args.quick else "100000,1000000")).split(",")
+    ]
     databases = [d.strip() for d in args.databases.split(",") if d.strip()]
     for d in databases:
         if d not in ("sqlite", "postgresql"):
@@ -162,7 +192,14 @@ def main() -> None:
     for size in sizes:
         for database in databases:
             run["stages"].append(
-                run_stage(database, size, quick=args.quick, seed=args.seed, stamp=stamp, timeout=args.stage_timeout)
+                run_stage(
+                    database,
+                    size,
+                    quick=args.quick,
+                    seed=args.seed,
+                    stamp=stamp,
+                    timeout=args.stage_timeout,
+                )
             )
             write_run(run, path)
     run["wall_seconds"] = time.time() - started

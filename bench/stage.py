@@ -20,7 +20,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +47,9 @@ T0 = time.time()
 
 
 def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S', time.gmtime())} +{time.time() - T0:6.0f}s] {msg}", flush=True)
+    print(
+        f"[{time.strftime('%H:%M:%S', time.gmtime())} +{time.time() - T0:6.0f}s] {msg}", flush=True
+    )
 
 
 def app_env(url: str) -> dict[str, str]:
@@ -64,7 +65,7 @@ def app_env(url: str) -> dict[str, str]:
 
 
 def manage(url: str, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
+    proc = subprocess.run(  # noqa: S603 - our own interpreter and manage.py
         [PY, "manage.py", *args],
         cwd=ROOT,
         env=app_env(url),
@@ -73,7 +74,9 @@ def manage(url: str, *args: str, timeout: float = 600) -> subprocess.CompletedPr
         timeout=timeout,
     )
     if proc.returncode != 0:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+        raise RuntimeError(
+            f"manage.py {' '.join(args)} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
+        )
     return proc
 
 
@@ -90,9 +93,19 @@ def fresh_database(url: str) -> None:
 
 
 def time_seed(url: str, cases: int, seed: int, timeout: float) -> dict[str, Any]:
-    cmd = ["/usr/bin/time", "-v", PY, "manage.py", "seed_demo", "--cases", str(cases), "--seed", str(seed)]
+    cmd = [
+        "/usr/bin/time",
+        "-v",
+        PY,
+        "manage.py",
+        "seed_demo",
+        "--cases",
+        str(cases),
+        "--seed",
+        str(seed),
+    ]
     started = time.perf_counter()
-    proc = subprocess.run(
+    proc = subprocess.run(  # noqa: S603 - fixed command
         cmd, cwd=ROOT, env=app_env(url), capture_output=True, text=True, timeout=timeout
     )
     elapsed = time.perf_counter() - started
@@ -109,15 +122,21 @@ def time_seed(url: str, cases: int, seed: int, timeout: float) -> dict[str, Any]
         "max_rss_mb": int(rss.group(1)) / 1024 if rss else None,
         "user_s": float(user.group(1)) if user else None,
         "sys_s": float(sys_t.group(1)) if sys_t else None,
-        "command": "python manage.py seed_demo --cases %d --seed %d" % (cases, seed),
+        "command": f"python manage.py seed_demo --cases {cases} --seed {seed}",
         "printed": printed,
     }
 
 
 def table_counts(raw: Raw) -> dict[str, int]:
     return {
-        t: raw.scalar(f"SELECT COUNT(*) FROM {t}")  # noqa: S608
-        for t in ["cases_case", "cases_caseparty", "cases_casesearch", "cases_caseevent", "cases_caseclock"]
+        t: raw.scalar(f"SELECT COUNT(*) FROM {t}")
+        for t in [
+            "cases_case",
+            "cases_caseparty",
+            "cases_casesearch",
+            "cases_caseevent",
+            "cases_caseclock",
+        ]
     }
 
 
@@ -171,8 +190,17 @@ class Server:
     def __init__(self, url: str, logfile: Path) -> None:
         self.port = free_port()
         self.log = open(logfile, "w")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [GUNICORN, "civicdesk.config.wsgi", "-w", "2", "-b", f"127.0.0.1:{self.port}", "--timeout", "120"],
+        self.proc = subprocess.Popen(  # noqa: S603 - the venv's gunicorn
+            [
+                GUNICORN,
+                "civicdesk.config.wsgi",
+                "-w",
+                "2",
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "--timeout",
+                "120",
+            ],
             cwd=ROOT,
             env=app_env(url),
             stdout=self.log,
@@ -180,7 +208,9 @@ class Server:
             start_new_session=True,
         )
 
-    def request(self, method: str, path: str, token: str, body: Any = None) -> tuple[int, Any, float]:
+    def request(
+        self, method: str, path: str, token: str, body: Any = None
+    ) -> tuple[int, Any, float]:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         data = None
@@ -246,7 +276,9 @@ TEXTS = [
 NAMES = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄勇", "周杰", "吴霞"]
 
 
-def intake_payloads(server: Server, token: str, rng: random.Random) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def intake_payloads(
+    server: Server, token: str, rng: random.Random
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     _, categories, _ = server.request("GET", "/api/v1/categories", token)
     _, areas, _ = server.request("GET", "/api/v1/areas", token)
     leaf_cats = [c for c in categories if c.get("parent")] or categories
@@ -255,7 +287,9 @@ def intake_payloads(server: Server, token: str, rng: random.Random) -> tuple[lis
     return leaf_cats, leaf_areas
 
 
-def make_payload(cats: list[dict[str, Any]], areas: list[dict[str, Any]], rng: random.Random, key: str) -> dict[str, Any]:
+def make_payload(
+    cats: list[dict[str, Any]], areas: list[dict[str, Any]], rng: random.Random, key: str
+) -> dict[str, Any]:
     cat = rng.choice(cats)
     area = rng.choice(areas)
     parts = rng.sample(TEXTS, 3)
@@ -268,13 +302,19 @@ def make_payload(cats: list[dict[str, Any]], areas: list[dict[str, Any]], rng: r
         "area": area["code"],
         "address": f"{area.get('name', '')}{rng.randint(1, 200)}号",
         "parties": [
-            {"role": "requester", "name": rng.choice(NAMES), "phone": "138" + f"{rng.randint(0, 99999999):08d}"}
+            {
+                "role": "requester",
+                "name": rng.choice(NAMES),
+                "phone": "138" + f"{rng.randint(0, 99999999):08d}",
+            }
         ],
         "idempotency_key": key,
     }
 
 
-def intake_api(server: Server, token: str, *, threads: int, count: int, max_seconds: float, seed: int) -> dict[str, Any]:
+def intake_api(
+    server: Server, token: str, *, threads: int, count: int, max_seconds: float, seed: int
+) -> dict[str, Any]:
     rng = random.Random(seed)
     cats, areas = intake_payloads(server, token, rng)
     tag = f"bench-{os.getpid()}-{int(time.time())}"
@@ -344,7 +384,9 @@ def outermost(paths: set[str]) -> list[str]:
     return kept
 
 
-def list_and_detail(url: str, token: str, *, pairs: int, detail_pairs: int, max_seconds: float, seed: int) -> dict[str, Any]:
+def list_and_detail(
+    url: str, token: str, *, pairs: int, detail_pairs: int, max_seconds: float, seed: int
+) -> dict[str, Any]:
     import django
 
     os.environ.update(app_env(url))
@@ -397,7 +439,9 @@ def list_and_detail(url: str, token: str, *, pairs: int, detail_pairs: int, max_
         ("type=request", {"type": "request"}, {"type": "request"}),
     ]
     if dept_code:
-        filters.append((f"department={dept_code}", {"department": dept_code}, {"department": dept_code}))
+        filters.append(
+            (f"department={dept_code}", {"department": dept_code}, {"department": dept_code})
+        )
     filters.append(("overdue=true", {"overdue": "true"}, {"overdue": True}))
     filters.append((f"q={q_text}", {"q": q_text}, {"words": query_words(q_text)}))
     if town:
@@ -431,13 +475,19 @@ def list_and_detail(url: str, token: str, *, pairs: int, detail_pairs: int, max_
         app_ids = [r["id"] for r in body["results"]]
         raw_ids = [r[0] for r in rows[: len(app_ids)]]
         main = max(
-            (q for q in ctx.captured_queries if "ORDER BY" in q["sql"] and "cases_case" in q["sql"]),
+            (
+                q
+                for q in ctx.captured_queries
+                if "ORDER BY" in q["sql"] and "cases_case" in q["sql"]
+            ),
             key=lambda q: float(q["time"] or 0),
             default=None,
         )
         sql, sql_params = list_sql(vendor, user_id, scope, flt)
         matching = raw.scalar(
-            "SELECT COUNT(*) FROM (" + sql.replace(" LIMIT 21", "").replace(LIST_SELECT_PREFIX, "SELECT c.id ", 1) + ") x",
+            "SELECT COUNT(*) FROM ("
+            + sql.replace(" LIMIT 21", "").replace(LIST_SELECT_PREFIX, "SELECT c.id ", 1)
+            + ") x",
             sql_params,
         )
         entry: dict[str, Any] = {
@@ -472,7 +522,7 @@ def list_and_detail(url: str, token: str, *, pairs: int, detail_pairs: int, max_
                 app_t[name].append(app_list(params)[0])
     for name, *_ in filters:
         a, r = latency_summary(app_t[name]), latency_summary(raw_t[name])
-        ratios = [x / y for x, y in zip(app_t[name], raw_t[name]) if y > 0]
+        ratios = [x / y for x, y in zip(app_t[name], raw_t[name], strict=True) if y > 0]
         out["filters"][name].update(
             app_ms=a,
             raw_ms=r,
@@ -495,7 +545,7 @@ def list_and_detail(url: str, token: str, *, pairs: int, detail_pairs: int, max_
             break
         case_id = rng.randint(lo, hi)
 
-        def app_detail() -> float:
+        def app_detail(case_id: int = case_id) -> float:
             t0 = time.perf_counter()
             resp = client.get(f"/api/v1/cases/{case_id}")
             elapsed = time.perf_counter() - t0
@@ -503,7 +553,7 @@ def list_and_detail(url: str, token: str, *, pairs: int, detail_pairs: int, max_
                 raise RuntimeError(f"detail {case_id} -> {resp.status_code}")
             return elapsed
 
-        def raw_detail() -> float:
+        def raw_detail(case_id: int = case_id) -> float:
             t0 = time.perf_counter()
             detail_raw(raw, user_id, scope, case_id)
             return time.perf_counter() - t0
@@ -542,12 +592,16 @@ LIST_SELECT_PREFIX = "SELECT c.*, cat.*, a.*, d.*, u.* "
 def explain(raw: Raw, sql: str, params: Any = None) -> list[str]:
     try:
         if raw.vendor == "postgresql":
-            rows = raw.fetchall("EXPLAIN (ANALYZE, BUFFERS) " + sql, params) if params else _pg_explain_literal(raw, sql)
+            rows = (
+                raw.fetchall("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+                if params
+                else _pg_explain_literal(raw, sql)
+            )
         else:
             rows = raw.fetchall("EXPLAIN QUERY PLAN " + sql, params or ())
             return [" ".join(str(c) for c in r[1:]) for r in rows]
         return [r[0] for r in rows]
-    except Exception as exc:  # noqa: BLE001 - a plan is a nice-to-have
+    except Exception as exc:
         if raw.vendor == "postgresql":
             raw.conn.rollback() if not raw.conn.autocommit else None
         return [f"(explain failed: {exc!r}"[:300] + ")"]
@@ -585,7 +639,9 @@ def sweep(url: str, ahead_days: int) -> dict[str, Any]:
             "SELECT COUNT(*) FROM cases_case WHERE status NOT IN "
             "('not_accepted', 'redirected', 'merged', 'closed')"
         ),
-        "running_clocks": raw.scalar("SELECT COUNT(*) FROM cases_caseclock WHERE state = 'running'"),
+        "running_clocks": raw.scalar(
+            "SELECT COUNT(*) FROM cases_caseclock WHERE state = 'running'"
+        ),
         "due_clocks": raw.scalar(
             "SELECT COUNT(*) FROM cases_caseclock WHERE state = 'running' AND next_alert_at <= %s",
             [now_param],
@@ -641,7 +697,7 @@ def main() -> None:
         t0 = time.perf_counter()
         try:
             value = fn()
-        except Exception as exc:  # noqa: BLE001 - recorded, the other steps still run
+        except Exception as exc:
             import traceback
 
             log(f"{vendor} {args.size}: {name} FAILED: {exc!r}")
@@ -659,7 +715,13 @@ def main() -> None:
         result["server_version"] = raw.scalar("SHOW server_version")
         result["server_settings"] = {
             k: raw.scalar(f"SHOW {k}")
-            for k in ("shared_buffers", "work_mem", "fsync", "synchronous_commit", "effective_cache_size")
+            for k in (
+                "shared_buffers",
+                "work_mem",
+                "fsync",
+                "synchronous_commit",
+                "effective_cache_size",
+            )
         }
         raw.close()
     else:
