@@ -19,9 +19,10 @@ def full_text_filter(words: list[str]) -> Q:
     if not words:
         return Q()
     if connection.vendor == "postgresql":
+        # `document` is a stored to_tsvector('simple', words) with a GIN index (migration 0005).
         sql = (
             "SELECT case_id FROM cases_casesearch "
-            "WHERE to_tsvector('simple', words) @@ plainto_tsquery('simple', %s)"
+            "WHERE document @@ plainto_tsquery('simple', %s)"
         )
         return Q(id__in=RawSQL(sql, [" ".join(words)]))  # noqa: S611 - bound parameter
     # Words contain only letters, digits and CJK characters (search.query_words), so quoting

@@ -358,8 +358,9 @@ class CaseClock(models.Model):
 class CaseSearch(models.Model):
     """The case's searchable text, segmented into words by jieba and joined by spaces.
 
-    SQLite indexes it with an FTS5 table kept in step by triggers; PostgreSQL with a GIN index
-    over to_tsvector('simple', words). Both are created in this app's migrations.
+    SQLite indexes it with an FTS5 table kept in step by triggers; PostgreSQL keeps a stored
+    generated column `document` = to_tsvector('simple', words) with a GIN index. Both are
+    created in this app's migrations (0003, 0005), outside the model, per database.
     """
 
     case = models.OneToOneField(
