@@ -87,8 +87,20 @@ class Raw:
         cur.executemany(self.sql(text), rows)
 
     def columns(self, table: str) -> list[str]:
+        """The table's writable columns: generated ones (the search tsvector) are left out."""
         cur = self.execute(f"SELECT * FROM {table} WHERE 1=0")
-        return [d[0] for d in cur.description]
+        names = [d[0] for d in cur.description]
+        if self.vendor != "postgresql":
+            return names
+        generated = {
+            row[0]
+            for row in self.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = %s AND is_generated = 'ALWAYS'",
+                (table,),
+            ).fetchall()
+        }
+        return [name for name in names if name not in generated]
 
     def close(self) -> None:
         self.conn.close()
