@@ -237,18 +237,9 @@ def intake_floor(
         finally:
             raw.close()
 
-    started = time.perf_counter()
-    pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join(max_seconds + 60)
-    elapsed = time.perf_counter() - started
+    elapsed = run_threads(work, threads, join_seconds=max_seconds + 60)
     return {
-        "cases": len(latencies),
-        "seconds": elapsed,
-        "cases_per_s": len(latencies) / elapsed if elapsed else None,
-        "latency_ms": latency_summary(latencies),
+        **throughput(latencies, elapsed),
         "errors": len(errors),
         "error_samples": errors[:3],
         "threads": threads,
@@ -433,6 +424,26 @@ def percentile(values: list[float], q: float) -> float | None:
     lo = int(k)
     hi = min(lo + 1, len(ordered) - 1)
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def run_threads(work: Any, threads: int, *, join_seconds: float) -> float:
+    """Runs work(0) .. work(threads - 1) in parallel threads; returns the wall seconds taken."""
+    started = time.perf_counter()
+    pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join(join_seconds)
+    return time.perf_counter() - started
+
+
+def throughput(latencies: list[float], elapsed: float) -> dict[str, Any]:
+    return {
+        "cases": len(latencies),
+        "seconds": elapsed,
+        "cases_per_s": len(latencies) / elapsed if elapsed else None,
+        "latency_ms": latency_summary(latencies),
+    }
 
 
 def latency_summary(seconds: list[float]) -> dict[str, Any]:

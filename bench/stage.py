@@ -35,9 +35,11 @@ from floors import (  # noqa: E402
     latency_summary,
     list_sql,
     percentile,
+    run_threads,
     scope_sql,
     seed_floor,
     sweep_floor,
+    throughput,
 )
 from rawdb import Raw, sqlite_path, vendor_of, with_database  # noqa: E402
 
@@ -353,18 +355,9 @@ def intake_api(
                 elif len(samples) < 3:
                     samples.append(payload)
 
-    started = time.perf_counter()
-    pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join(max_seconds + 120)
-    elapsed = time.perf_counter() - started
+    elapsed = run_threads(work, threads, join_seconds=max_seconds + 120)
     return {
-        "cases": len(latencies),
-        "seconds": elapsed,
-        "cases_per_s": len(latencies) / elapsed if elapsed else None,
-        "latency_ms": latency_summary(latencies),
+        **throughput(latencies, elapsed),
         "statuses": {str(k): v for k, v in statuses.items()},
         "error_samples": samples,
         "refused_in_warmup": bad,
