@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck djangochecks test-sqlite test-postgres bench clean messages
+.PHONY: run test lint typecheck djangochecks vendorcheck browser test-sqlite test-postgres bench clean messages screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ run: $(STAMP)
 	$(BIN)/python manage.py seed_demo --if-empty
 	scripts/run-dev.sh
 
-test: $(STAMP) lint typecheck djangochecks test-sqlite test-postgres
+test: $(STAMP) lint typecheck djangochecks vendorcheck browser test-sqlite test-postgres
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -28,6 +28,14 @@ typecheck: $(STAMP)
 djangochecks: $(STAMP)
 	DATABASE_URL=sqlite:///:memory: $(BIN)/python manage.py check
 	DATABASE_URL=sqlite:///:memory: $(BIN)/python manage.py makemigrations --check --dry-run
+
+# The vendored front-end files are exactly those recorded in static/vendor/MANIFEST.json.
+vendorcheck:
+	$(BIN)/python scripts/vendor-refresh.py --check
+
+# Debian's chromium for the browser tests (tests/e2e), installed when missing and root.
+browser:
+	scripts/ensure-chromium.sh
 
 test-sqlite: $(STAMP)
 	DATABASE_URL=sqlite:///$(CURDIR)/var/test.sqlite3 $(BIN)/pytest

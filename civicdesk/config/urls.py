@@ -1,9 +1,13 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from civicdesk.cases.api import api
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("supervision/", include("civicdesk.supervision.urls")),
+    path("documents/", include("civicdesk.documents.urls")),
+    path("", include("civicdesk.workbench.urls")),
 ]
