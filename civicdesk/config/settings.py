@@ -184,3 +184,9 @@ CIVICDESK_SERIOUS_OVERDUE_SHARE = env_float(
 CIVICDESK_PAGE_SIZE = env_int("CIVICDESK_PAGE_SIZE", 20, minimum=1)
 CIVICDESK_SWEEP_INTERVAL_SECONDS = env_int("CIVICDESK_SWEEP_INTERVAL_SECONDS", 300, minimum=10)
 CIVICDESK_CENTRE_NAME = env_str("CIVICDESK_CENTRE_NAME", "")
+
+# The public address residents open to follow a case; printed as a QR code on receipt slips.
+# "{code}" is replaced by the receipt code. The resident portal serves /track/ (issue 4).
+CIVICDESK_PUBLIC_TRACK_URL = env_str(
+    "CIVICDESK_PUBLIC_TRACK_URL", "http://127.0.0.1:8000/track/?code={code}"
+)
