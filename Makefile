@@ -46,6 +46,10 @@ test-postgres: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
+# Regenerates docs/screenshots/ (zh-hans and en) from a throw-away demo database.
+screenshots: $(STAMP) browser
+	$(BIN)/python scripts/screenshots.py
+
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
 
