@@ -9,6 +9,6 @@ worker=$!
 $py manage.py run_scheduler >var/scheduler.log 2>&1 &
 scheduler=$!
 trap 'kill $worker $scheduler 2>/dev/null || true' EXIT
-echo "civicdesk: http://127.0.0.1:8000/admin/  API: http://127.0.0.1:8000/api/v1/docs"
+echo "civicdesk workbench: http://127.0.0.1:8000/  configuration: /admin/  API: /api/v1/docs"
 exec_args=(manage.py runserver 127.0.0.1:8000)
 DEBUG=${DEBUG:-1} $py "${exec_args[@]}"

@@ -16,7 +16,8 @@ from civicdesk.cases.demo.builder import (
     seed_cases,
 )
 
-ADMIN_URL = "http://127.0.0.1:8000/admin/"
+WORKBENCH_URL = "http://127.0.0.1:8000/"
+ADMIN_URL = WORKBENCH_URL + "admin/"
 
 
 class Command(BaseCommand):
@@ -100,7 +101,8 @@ class Command(BaseCommand):
         self.stdout.write(
             "\nDemo accounts (one per role, username = role): " + accounts + "\n"
             f"Password for every demo account: {content.DEMO_PASSWORD}  (demo only)\n"
-            f"Django admin: {ADMIN_URL} (user: admin)\n"
+            f"Staff workbench: {WORKBENCH_URL} (sign in as clerk, dispatcher, handler, leader...)\n"
+            f"Configuration (Django admin): {ADMIN_URL} (user: admin)\n"
             "API token: python manage.py issue_token clerk   "
             "(then send `Authorization: Bearer <token>` to /api/v1/)"
         )
