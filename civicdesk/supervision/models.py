@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -68,3 +69,8 @@ class SupervisionOrder(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def is_overdue(self) -> bool:
+        """Open and past its own answer date (the case's legal clocks are separate)."""
+        return self.status == OrderStatus.OPEN and self.due_at < timezone.now()
