@@ -1,7 +1,19 @@
 from django.urls import path
 
-from civicdesk.workbench.placeholder import placeholder
+from civicdesk.workbench.casepage import views
 
 urlpatterns = [
-    path("cases/<int:pk>/", placeholder, name="case"),
+    path("cases/<int:pk>/", views.case_page, name="case"),
+    path("cases/<int:pk>/actions/<slug:action>/", views.case_action, name="case_action"),
+    path("cases/<int:pk>/attachments/", views.case_attachment_add, name="case_attachment_add"),
+    path(
+        "cases/<int:pk>/attachments/<int:att_id>/",
+        views.case_attachment,
+        name="case_attachment",
+    ),
+    path(
+        "cases/<int:pk>/dispatch/handlers/",
+        views.case_dispatch_handlers,
+        name="case_dispatch_handlers",
+    ),
 ]
