@@ -107,7 +107,7 @@ def _form_context(request: HttpRequest) -> dict[str, Any]:
         "status_choices": Status.choices,
         "type_choices": CaseType.choices,
         "yes_no_any": [("", _("any")), ("true", _("yes")), ("false", _("no"))],
-        "orderings": [("newest", _("Newest first")), ("oldest", _("Oldest first"))],
+        "orderings": [("", _("Newest first")), ("oldest", _("Oldest first"))],
         "departments": selectors.department_options(),
         "areas": selectors.area_options(),
         "leaders": selectors.leader_options(),
