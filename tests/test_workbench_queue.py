@@ -153,6 +153,14 @@ def test_htmx_gets_the_results_partial_with_errors_out_of_band(
     assert re.search(r'id="errors-received_before"[^>]*hx-swap-oob="true"><span', bad)
 
 
+def test_htmx_history_restore_gets_the_full_page(world: World) -> None:
+    response = signed_in(world, "dispatcher").get(
+        QUEUE, HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true"
+    )
+    assert "<html" in response.content.decode()
+    assert "HX-Request" in response["Vary"]
+
+
 def test_paging_without_counting(world: World, cases: dict[str, int], settings: Any) -> None:
     settings.CIVICDESK_PAGE_SIZE = 3
     client = signed_in(world, "dispatcher")

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from civicdesk.cases.choices import CaseType, Status
 from civicdesk.cases.selectors import Page, case_list_for_user
@@ -119,11 +120,19 @@ def _form_context(request: HttpRequest) -> dict[str, Any]:
     return context
 
 
+def _wants_partial(request: HttpRequest) -> bool:
+    # A history restore (the browser's back button on a page htmx did not cache) needs the
+    # full page, although htmx sends it.
+    htmx: Any = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.history_restore_request
+
+
 @login_required
 @require_GET
+@vary_on_headers("HX-Request")
 def queue(request: HttpRequest) -> HttpResponse:
     context = _results_context(request)
-    if getattr(request, "htmx", False):
+    if _wants_partial(request):
         return render(request, "workbench/queue/_results.html", {**context, "oob": True})
     context.update(_form_context(request))
     return render(request, "workbench/queue/queue.html", context)
