@@ -14,8 +14,7 @@ from typing import Any
 from django.template.defaultfilters import filesizeformat
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from civicdesk.cases.choices import (
     Action,
@@ -33,7 +32,7 @@ from civicdesk.cases.choices import (
 )
 from civicdesk.cases.deadlines import local_zone, units_elapsed
 from civicdesk.cases.models import CaseClock, CaseEvent, CaseParty
-from civicdesk.cases.notices import NoticeKind
+from civicdesk.cases.notices import NoticeKind, describe_length
 from civicdesk.cases.serializers import mask_id_number, mask_phone
 from civicdesk.core.calendar import WorkingCalendar
 from civicdesk.workbench.casepage.selectors import TimelineNames
@@ -49,6 +48,7 @@ class ClockRow:
     time_text: str
     overdue: bool
     due_soon: bool
+    extension_text: str
 
 
 def clock_rows(
@@ -68,6 +68,11 @@ def _clock_row(clock: CaseClock, *, now: dt.datetime, calendar: WorkingCalendar)
         time_text=_time_text(clock, moment=moment, calendar=calendar),
         overdue=late and not clock.is_window and clock.state != ClockState.MET,
         due_soon=running and not late and clock.warning_level == 1,
+        extension_text=(
+            _("extended by {length}").format(length=describe_length(clock.extended_by, clock.unit))
+            if clock.extended_by
+            else ""
+        ),
     )
 
 
@@ -284,29 +289,29 @@ def _size(value: Any, names: TimelineNames) -> tuple[str, str]:
 
 def _formatters() -> dict[str, Formatter]:
     return {
-        "reason": _text(lazy("Reason")),
-        "proper_channel": _text(lazy("Proper channel")),
-        "procedure": _choice(lazy("Procedure"), Procedure),
-        "department": _named(lazy("Department"), "departments"),
-        "leader": _named(lazy("Responsible leader"), "staff"),
-        "handler": _named(lazy("Handler"), "staff"),
-        "note": _text(lazy("Note")),
+        "reason": _text(gettext_lazy("Reason")),
+        "proper_channel": _text(gettext_lazy("Proper channel")),
+        "procedure": _choice(gettext_lazy("Procedure"), Procedure),
+        "department": _named(gettext_lazy("Department"), "departments"),
+        "leader": _named(gettext_lazy("Responsible leader"), "staff"),
+        "handler": _named(gettext_lazy("Handler"), "staff"),
+        "note": _text(gettext_lazy("Note")),
         "days": _days,
-        "clock": _choice(lazy("Time limit"), ClockKind),
-        "rectification_days": _text(lazy("Rectification period (days)")),
-        "result": _text(lazy("Result")),
-        "reply": _text(lazy("Draft reply")),
-        "delivered_via": _choice(lazy("Delivered"), DeliveryMethod),
-        "satisfaction": _choice(lazy("Satisfaction"), Satisfaction),
-        "into_receipt_code": _text(lazy("Merged into")),
-        "review_receipt_code": _text(lazy("Review case")),
-        "review_of": _text(lazy("Review of case")),
-        "from_centre": _named(lazy("From centre"), "centres"),
-        "to_centre": _named(lazy("To centre"), "centres"),
-        "type": _choice(lazy("Type"), CaseType),
-        "channel": _choice(lazy("Channel"), Channel),
-        "name": _text(lazy("File name")),
-        "content_type": _text(lazy("File type")),
+        "clock": _choice(gettext_lazy("Time limit"), ClockKind),
+        "rectification_days": _text(gettext_lazy("Rectification period (days)")),
+        "result": _text(gettext_lazy("Result")),
+        "reply": _text(gettext_lazy("Draft reply")),
+        "delivered_via": _choice(gettext_lazy("Delivered"), DeliveryMethod),
+        "satisfaction": _choice(gettext_lazy("Satisfaction"), Satisfaction),
+        "into_receipt_code": _text(gettext_lazy("Merged into")),
+        "review_receipt_code": _text(gettext_lazy("Review case")),
+        "review_of": _text(gettext_lazy("Review of case")),
+        "from_centre": _named(gettext_lazy("From centre"), "centres"),
+        "to_centre": _named(gettext_lazy("To centre"), "centres"),
+        "type": _choice(gettext_lazy("Type"), CaseType),
+        "channel": _choice(gettext_lazy("Channel"), Channel),
+        "name": _text(gettext_lazy("File name")),
+        "content_type": _text(gettext_lazy("File type")),
         "size": _size,
     }
 
