@@ -220,6 +220,15 @@ def test_handler_choices_follow_the_department(world):
     assert browser(world, "other_handler").get(url).status_code == 404
 
 
+def test_dispatch_of_a_hazard_sets_its_rectification_period(world):
+    case_id = drive_to(world, "accepted", type="hazard", category="HAZ-FIRE")
+    client = browser(world, "dispatcher")
+    assert 'name="rectification_days"' in text(client.get(case_url(case_id)))
+    done(client, case_id, "dispatch", department="D-HRSS", leader="leader",
+         rectification_days="7")
+    assert CaseClock.objects.get(case_id=case_id, kind="rectification").length == 7
+
+
 def test_sign_then_suspend_resume_extend_report(world):
     case_id = drive_to(world, "dispatched")
     handler = browser(world, "handler")
@@ -378,6 +387,19 @@ def test_htmx_action_answers_with_the_page_body(world):
                         {"version": version, "procedure": "litigation", "reason": "诉讼"},
                         HTTP_HX_REQUEST="true")
     assert stale.status_code == 409 and CONFLICT_TEXT in text(stale)
+
+
+def test_page_answers_htmx_with_its_body_and_varies_on_it(world):
+    case_id = create_case(world)["id"]
+    client = browser(world, "clerk")
+    partial = client.get(case_url(case_id), HTTP_HX_REQUEST="true")
+    full = client.get(case_url(case_id))
+    assert "<html" not in text(partial) and "<html" in text(full)
+    assert 'id="case-page"' in text(partial) and 'id="case-page"' in text(full)
+    assert "HX-Request" in full["Vary"]
+    restore = client.get(case_url(case_id), HTTP_HX_REQUEST="true",
+                         HTTP_HX_HISTORY_RESTORE_REQUEST="true")
+    assert "<html" in text(restore)
 
 
 def test_htmx_action_that_leaves_scope_redirects_home(world):

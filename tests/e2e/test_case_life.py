@@ -50,6 +50,11 @@ def test_request_full_life_through_the_case_page(
     # The suggestion fills the form: the category's department and a leader for it.
     expect(form.locator('[name="department"]')).to_have_value("D-HRSS")
     expect(form.locator('[name="leader"]')).to_have_value("leader")
+    # Another department offers its own handlers (loaded by htmx), and back again.
+    form.locator('[name="department"]').select_option("D-LAND")
+    expect(form.locator('[name="handler"] option[value="other_handler"]')).to_have_count(1)
+    form.locator('[name="department"]').select_option("D-HRSS")
+    expect(form.locator('[name="handler"] option[value="handler"]')).to_have_count(1)
     submit(dispatcher, "dispatch", "dispatched")
     expect(dispatcher.locator("#case-department")).to_have_text("县人社局")
 
@@ -105,6 +110,30 @@ def test_petition_not_accepted_shows_the_notice_in_the_timeline(
     expect(notice).to_contain_text("Apply to the court for a retrial")
     # The page fits a phone: nothing wider than the screen.
     assert clerk.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_second_session_sees_the_conflict_and_keeps_its_input(
+    sign_in: Any, live_server: Any, e2e_world: World
+) -> None:
+    case_id = create_case(e2e_world)["id"]
+    clerk = sign_in("clerk", locale=ENGLISH)
+    dispatcher = sign_in("dispatcher", locale=ENGLISH)
+    open_case(clerk, live_server, case_id)
+    open_case(dispatcher, live_server, case_id)
+    open_form(clerk, "accept")
+    submit(clerk, "accept", "accepted")
+    form = open_form(dispatcher, "redirect")
+    form.locator('[name="procedure"]').select_option("litigation")
+    form.locator('[name="reason"]').fill("A civil matter for the court")
+    dispatcher.click("#submit-redirect")
+    expect(dispatcher.locator("#case-alert")).to_contain_text(
+        "Someone changed this case while you were looking at it."
+    )
+    expect(dispatcher.locator("#case-page")).to_have_attribute("data-status", "accepted")
+    expect(dispatcher.locator('#action-form-redirect [name="reason"]')).to_have_value(
+        "A civil matter for the court"
+    )
+    assert Case.objects.get(pk=case_id).status == "accepted"
 
 
 def test_handler_of_another_department_gets_not_found(

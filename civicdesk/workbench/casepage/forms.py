@@ -131,6 +131,8 @@ class DispatchForm(ActionForm):
             {
                 "hx-get": reverse("workbench:case_dispatch_handlers", args=[self.case.pk]),
                 "hx-target": "#id_dispatch-handler",
+                # Set here, or the form's own outerHTML swap would be inherited.
+                "hx-swap": "innerHTML",
                 "hx-trigger": "change",
             }
         )

@@ -16,6 +16,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -192,10 +193,15 @@ def _render_case(
     upload_form: UploadForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    # htmx swaps in the page body; a history restore or a plain request gets the whole page.
+    htmx = request.htmx  # type: ignore[attr-defined]
+    partial = bool(htmx) and not htmx.history_restore_request
     context = case_context(request, case, failed=failed, upload_form=upload_form)
-    context.update(alert=alert, show_messages=bool(request.htmx))  # type: ignore[attr-defined]
-    template = "_body.html" if request.htmx else "page.html"  # type: ignore[attr-defined]
-    return render(request, "workbench/casepage/" + template, context, status=status)
+    context.update(alert=alert, show_messages=partial)
+    template = "_body.html" if partial else "page.html"
+    response = render(request, "workbench/casepage/" + template, context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 def _rerender(
