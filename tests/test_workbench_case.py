@@ -10,7 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import escape
 
 from civicdesk.cases.models import Attachment, Case, CaseClock, CaseEvent
@@ -500,3 +500,42 @@ def test_case_page_query_count_does_not_grow_with_the_history(world, django_asse
 # Session, user, role grants, the case, its parties, clocks, events (with actors), the names the
 # events carry (departments, staff) and the attachments.
 PAGE_QUERIES = 10
+
+
+# --- time left, counted like each clock counts ---------------------------------------------
+
+WD = "working_days"
+
+
+@pytest.mark.parametrize(
+    ("due", "now", "unit", "expected"),
+    [
+        (local(2025, 3, 7, 23, 59, 59), local(2025, 3, 3, 9), WD, "4 working days left"),
+        (local(2025, 3, 10, 23, 59, 59), local(2025, 3, 7, 9), WD, "1 working day left"),
+        (local(2025, 3, 7, 23, 59, 59), local(2025, 3, 7, 9), WD, "Due today"),
+        (local(2025, 3, 20, 23, 59, 59), local(2025, 3, 3, 9), "days", "17 days left"),
+        (local(2025, 3, 4, 8, 0), local(2025, 3, 3, 20), "days", "12 hours left"),
+        (local(2025, 3, 3, 9, 15), local(2025, 3, 3, 9, 5), "minutes", "10 minutes left"),
+    ],
+)
+def test_time_left(db, due, now, unit, expected):
+    from civicdesk.workbench.casepage.presenters import time_left
+
+    with translation.override("en"):
+        assert time_left(due, now, unit=unit, calendar=current_calendar()) == expected
+
+
+@pytest.mark.parametrize(
+    ("due", "now", "unit", "expected"),
+    [
+        # Friday's deadline, looked at on Monday: one working day (the weekend does not count).
+        (local(2025, 3, 7, 23, 59, 59), local(2025, 3, 10, 9), WD, "1 working day overdue"),
+        (local(2025, 3, 7, 23, 59, 59), local(2025, 3, 10, 9), "days", "3 days overdue"),
+        (local(2025, 3, 3, 9, 15), local(2025, 3, 3, 12, 5), "minutes", "3 hours overdue"),
+    ],
+)
+def test_time_overdue(db, due, now, unit, expected):
+    from civicdesk.workbench.casepage.presenters import time_overdue
+
+    with translation.override("en"):
+        assert time_overdue(due, now, unit=unit, calendar=current_calendar()) == expected
