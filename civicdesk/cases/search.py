@@ -40,3 +40,8 @@ def query_words(query: str) -> list[str]:
             if word not in seen:
                 seen.append(word)
     return seen[:_MAX_QUERY_WORDS]
+
+
+def warm_up() -> None:
+    """Loads jieba's dictionary now (web workers call this at start-up)."""
+    jieba.initialize()
