@@ -1,15 +1,26 @@
+"""The holiday calendar's administrator-entered days, and the configuration site's titles."""
+
+from __future__ import annotations
+
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from civicdesk.core.models import CalendarOverride, CalendarYear
+
+admin.site.site_header = _("civicdesk configuration")
+admin.site.site_title = _("civicdesk configuration")
+admin.site.index_title = _("Configuration")
 
 
 @admin.register(CalendarOverride)
 class CalendarOverrideAdmin(admin.ModelAdmin):
     list_display = ["date", "working", "name"]
     list_filter = ["working"]
+    search_fields = ["name"]
     date_hierarchy = "date"
 
 
 @admin.register(CalendarYear)
 class CalendarYearAdmin(admin.ModelAdmin):
     list_display = ["year", "note"]
+    search_fields = ["note"]
