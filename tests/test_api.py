@@ -12,7 +12,7 @@ from django.test import Client
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from civicdesk.cases.models import Attachment, Case, CaseEvent, CaseParty
+from civicdesk.cases.models import Attachment, Case, CaseClock, CaseEvent, CaseParty
 from civicdesk.cases.receipt_codes import (
     ALPHABET,
     CHECK_ALPHABET,
@@ -363,6 +363,17 @@ def test_case_detail(world):
     assert set(body["allowed_actions"]) == {"accept", "not_accept", "redirect", "merge"}
     assert world.client("dispatcher").get(f"/api/v1/cases/{case_id}").json()[
         "allowed_actions"] == ["accept", "not_accept", "redirect", "escalate", "merge"]
+
+
+def test_legal_basis_is_stored_once_and_read_in_the_callers_language(world):
+    case_id = create_case(world)["id"]
+    stored = CaseClock.objects.filter(case_id=case_id).values_list("basis", flat=True).first()
+    url = f"/api/v1/cases/{case_id}"
+    in_chinese = world.client("clerk").get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+    in_english = world.client("clerk").get(url, HTTP_ACCEPT_LANGUAGE="en").json()
+    chinese, english = in_chinese["deadlines"][0]["basis"], in_english["deadlines"][0]["basis"]
+    assert english == stored  # stored in the source language
+    assert chinese != english and re.search(r"[\u4e00-\u9fff]", chinese)
 
 
 def test_unknown_case_is_404(world):

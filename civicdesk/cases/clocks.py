@@ -15,6 +15,7 @@ from civicdesk.cases.deadline_rules import (
     LengthOverride,
     default_rules_for,
     effective_rule,
+    stored_basis,
 )
 from civicdesk.cases.deadlines import compute_due, units_elapsed, warning_schedule
 from civicdesk.cases.models import Case, CaseClock, DeadlineOverride
@@ -68,7 +69,7 @@ def new_clock(
         started_at=started_at,
         length=rule.length,
         unit=rule.unit,
-        basis=str(rule.basis)[:300],
+        basis=stored_basis(rule.basis),
         max_extension=rule.max_extension,
         is_window=rule.is_window,
         calendar_missing=result.calendar_missing,

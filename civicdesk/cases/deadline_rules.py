@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
+from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -167,3 +168,10 @@ def category_policy(
             effective_rule(r, category_policy=policy) for r in default_rules_for(case_type)
         )
     }
+
+
+def stored_basis(basis: str | Promise) -> str:
+    """A rule's legal basis as stored on a clock: in the source language, so every reader
+    sees it translated into their own (CaseClock.basis_display)."""
+    with translation.override("en"):
+        return str(basis)[:300]

@@ -354,6 +354,13 @@ class CaseClock(models.Model):
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind} {self.due_at:%Y-%m-%d}"
 
+    @property
+    def basis_display(self) -> str:
+        """The legal basis in the reader's language. Bases from the built-in rules are stored
+        in the source language (English, the msgid) and translated on display; a basis an
+        administrator typed into an override is shown as typed."""
+        return translation.gettext(self.basis) if self.basis else ""
+
 
 class CaseSearch(models.Model):
     """The case's searchable text, segmented into words by jieba and joined by spaces.

@@ -46,7 +46,7 @@ def clock_json(clock: CaseClock) -> dict[str, Any]:
     return {
         "kind": clock.kind,
         "due_at": iso(clock.due_at),
-        "basis": clock.basis,
+        "basis": clock.basis_display,
         "state": clock.state,
         "started_at": iso(clock.started_at),
         "length": clock.length,

@@ -22,7 +22,7 @@ from civicdesk.cases.choices import (
 )
 from civicdesk.cases.choices import Status as S
 from civicdesk.cases.clocks import EXTENDABLE_KINDS
-from civicdesk.cases.deadline_rules import ClockRule
+from civicdesk.cases.deadline_rules import ClockRule, stored_basis
 from civicdesk.cases.deadlines import (
     DueResult,
     compute_due,
@@ -133,7 +133,7 @@ class Deadlines:
         # The legal basis is a lazy translation; rendering it once per rule, not per clock.
         key = id(rule.basis)
         if key not in self._basis:
-            self._basis[key] = str(rule.basis)[:300]
+            self._basis[key] = stored_basis(rule.basis)
         return self._basis[key]
 
 

@@ -91,7 +91,7 @@ def running_deadlines(case: Case) -> list[dict[str, Any]]:
             "label": clock.get_kind_display(),
             "due_at": clock.due_at,
             "length": describe_length(clock.length + clock.extended_by, clock.unit),
-            "basis": clock.basis,
+            "basis": clock.basis_display,
         }
         for clock in case.clocks.all()
         if clock.state == ClockState.RUNNING
