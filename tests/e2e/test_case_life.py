@@ -154,7 +154,7 @@ def test_handler_of_another_department_gets_not_found(
     page = sign_in("other_handler", locale=ENGLISH)
     response = page.goto(f"{live_server.url}/cases/{case_id}/")
     assert response is not None and response.status == 404
-    expect(page.locator("body")).to_contain_text("Not Found")
+    expect(page.locator("body")).to_contain_text("Not found")
     assert page.locator("#case-page").count() == 0
 
 
