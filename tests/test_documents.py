@@ -362,6 +362,8 @@ def test_admin_edits_a_template_and_the_next_document_uses_it(world: World, root
         "{% debug %}",
         "{% url 'workbench:home' %}",
         "{% for x in %}",
+        "{{ case_title|safe }}",
+        "{% autoescape off %}{{ case_title }}{% endautoescape %}",
     ],
 )
 def test_template_that_does_not_compile_is_refused(root: Client, body: str) -> None:

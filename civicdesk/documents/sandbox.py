@@ -1,9 +1,10 @@
 """The sandboxed engine that renders administrators' document templates.
 
 The engine has no loaders (no {% include %} or {% extends %}), no {% load %} (no other tag
-libraries), no {% url %}, {% debug %}, {% csrf_token %} or {% querystring %}: only the control
-tags and the default filters. Contexts hold plain strings, never model instances, so a template
-cannot call a method of anything in the database or reach settings.
+libraries), no {% url %}, {% debug %}, {% csrf_token %} or {% querystring %}, nothing that
+turns escaping off: only the control tags and the default filters. Contexts hold plain strings,
+never model instances, so a template cannot call a method of anything in the database or reach
+settings.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from django.utils.translation import gettext as _
 # Tags a document may use; anything else in a template is a syntax error.
 ALLOWED_TAGS = frozenset(
     {
-        "autoescape",
         "comment",
         "cycle",
         "filter",
@@ -42,7 +42,16 @@ register = Library()
 register.tags.update(
     {name: tag for name, tag in _defaulttags.register.tags.items() if name in ALLOWED_TAGS}
 )
-register.filters.update(defaultfilters.register.filters)
+# Without `safe`, `safeseq` and {% autoescape off %}, nothing in a template can stop the HTML
+# page from escaping what residents wrote.
+UNSAFE_FILTERS = frozenset({"safe", "safeseq"})
+register.filters.update(
+    {
+        name: function
+        for name, function in defaultfilters.register.filters.items()
+        if name not in UNSAFE_FILTERS
+    }
+)
 
 
 class SandboxEngine(Engine):
