@@ -84,9 +84,12 @@ def _speaking(language: str) -> Iterator[None]:
 
 def available_kinds(case: Case) -> list[str]:
     """The documents this case's history supports, in the order a case meets them."""
-    happened = set(
-        case.events.filter(kind__in=_FACT_EVENTS).values_list("kind", flat=True).distinct()
-    )
+    happened = case.events.filter(kind__in=_FACT_EVENTS).values_list("kind", flat=True)
+    return kinds_for_history(case, set(happened))
+
+
+def kinds_for_history(case: Case, happened: set[str]) -> list[str]:
+    """available_kinds for a caller that already holds the case's event kinds."""
     rules = {
         DocumentKind.ACCEPTANCE_NOTICE: Action.ACCEPT in happened,
         DocumentKind.NON_ACCEPTANCE_NOTICE: Action.NOT_ACCEPT in happened,

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from civicdesk.cases.selectors import case_get_for_user
@@ -75,12 +75,9 @@ def issue(request: HttpRequest, case_id: int) -> HttpResponse:
     return render(request, "supervision/issue.html", {"case": case, "form": form}, status=status)
 
 
-def document_url(order: SupervisionOrder) -> str | None:
-    """The printable order from the documents module, once that module offers it."""
-    try:
-        return reverse("documents:supervision_order", args=[order.pk])
-    except NoReverseMatch:
-        return None
+def document_url(order: SupervisionOrder) -> str:
+    """The printable order (HTML, or DOCX with ?format=docx) from the documents module."""
+    return reverse("documents:supervision_order", args=[order.pk])
 
 
 @login_required

@@ -41,12 +41,33 @@ def submit(page: Page, action: str, expected_status: str) -> None:
     expect(page.locator(".alert-success")).to_contain_text("is done")
 
 
-def test_request_full_life_through_the_case_page(
+def register_at_the_window(page: Page, live_server: Any) -> int:
+    """The clerk registers a wage request on the intake page and reaches its confirmation."""
+    page.goto(live_server.url + "/intake/")
+    page.keyboard.type("gztq")  # pinyin initials of 工资拖欠
+    page.keyboard.press("Enter")
+    page.keyboard.type("Wages unpaid for three months")
+    page.keyboard.press("Tab")
+    page.keyboard.type("A building firm has not paid three months of wages.")
+    page.keyboard.press("Tab")
+    page.keyboard.type("dmsq")  # 东门社区
+    page.keyboard.press("Enter")
+    page.keyboard.type("8 Xingfu Road")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Zhang San")
+    page.keyboard.press("Tab")
+    page.keyboard.type("13812345678")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_url("**/intake/*/")
+    receipt_code = page.locator("#receipt-code").inner_text()
+    return Case.objects.get(receipt_code=receipt_code).pk
+
+
+def test_request_full_life_from_the_window_to_close(
     sign_in: Any, live_server: Any, e2e_world: World
 ) -> None:
-    case_id = create_case(e2e_world)["id"]
-
     clerk = sign_in("clerk", locale=ENGLISH)
+    case_id = register_at_the_window(clerk, live_server)
     open_case(clerk, live_server, case_id)
     open_form(clerk, "accept").locator('[name="note"]').fill("Papers complete")
     submit(clerk, "accept", "accepted")

@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -39,6 +39,8 @@ from civicdesk.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from civicdesk.documents.context import kinds_for_history
+from civicdesk.documents.models import DocumentKind
 from civicdesk.organization.choices import Role as R
 from civicdesk.workbench.casepage.forms import ACTION_FORMS, ActionForm, action_form
 from civicdesk.workbench.casepage.presenters import clock_rows, party_rows, timeline_entries
@@ -51,13 +53,6 @@ from civicdesk.workbench.casepage.selectors import (
 CONFLICT_MESSAGE = gettext_lazy(
     "Someone changed this case while you were looking at it. Here is the current state; "
     "your input was not saved."
-)
-DOCUMENT_KINDS = (
-    ("acceptance_notice", gettext_lazy("Notice of acceptance")),
-    ("non_acceptance_notice", gettext_lazy("Notice of non-acceptance")),
-    ("transfer_notice", gettext_lazy("Notice of transfer")),
-    ("extension_notice", gettext_lazy("Notice of extension")),
-    ("reply_letter", gettext_lazy("Reply letter")),
 )
 SUPERVISING_ROLES = frozenset({R.LEADER, R.SUPERVISOR, R.DISPATCHER})
 # Colours of the status badge; anything not named is grey.
@@ -316,21 +311,19 @@ def _action_forms(case: Case, user: Any, failed: ActionForm | None) -> list[Acti
 
 
 def _document_links(case: Case) -> list[dict[str, Any]]:
-    # The documents part is built separately: until its URL exists the menu stays empty.
-    links = []
-    for kind, label in DOCUMENT_KINDS:
-        try:
-            url = reverse("documents:case_document", args=[case.pk, kind])
-        except NoReverseMatch:
-            continue
-        links.append({"kind": kind, "label": label, "url": url})
-    return links
+    """The written documents this case's history supports (its events are prefetched)."""
+    happened = {event.kind for event in case.events.all()}
+    return [
+        {
+            "kind": kind,
+            "label": DocumentKind(kind).label,
+            "url": reverse("documents:case_document", args=[case.pk, kind]),
+        }
+        for kind in kinds_for_history(case, happened)
+    ]
 
 
 def _supervise_url(case: Case, user: Any) -> str:
     if not SUPERVISING_ROLES & set(roles_of(user)):
         return ""
-    try:
-        return reverse("supervision:issue", args=[case.pk])
-    except NoReverseMatch:
-        return ""
+    return reverse("supervision:issue", args=[case.pk])
