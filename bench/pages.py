@@ -149,7 +149,7 @@ def run(requests: int) -> dict[str, Any]:
     return {
         "cases": Case.objects.count(),
         "database": connection.vendor,
-        "at": dt.datetime.now().isoformat(timespec="seconds"),
+        "at": dt.datetime.now().astimezone().isoformat(timespec="minutes"),
         "command": " ".join(sys.argv),
         "results": results,
     }
