@@ -98,6 +98,16 @@ def case_list_for_user(
         raise ValidationFailed.single(
             "page", _("Enter a number from {low} to {high}.").format(low=1, high=10_000)
         )
+    queryset = filtered_cases_for_user(user=user, params=params, ordering=ordering)
+    queryset = queryset.select_related("category", "area", "department", "leader")
+    start = (page - 1) * size
+    rows = list(queryset[start : start + size + 1])
+    return Page(items=rows[:size], number=page, has_next=len(rows) > size)
+
+
+def filtered_cases_for_user(*, user: Any, params: Any, ordering: str = "newest") -> QuerySet[Case]:
+    """All cases the user may see that match the list filters, in the list's order (the list
+    pages them; the export streams them). Bad filters raise ValidationFailed by field."""
     if ordering not in LIST_ORDERINGS:
         raise ValidationFailed.single(
             "order", _("Unknown order “{value}”.").format(value=ordering)
@@ -107,9 +117,4 @@ def case_list_for_user(
         raise ValidationFailed(
             {field: [str(e) for e in errors] for field, errors in filterset.errors.items()}
         )
-    queryset = filterset.qs.select_related("category", "area", "department", "leader").order_by(
-        *LIST_ORDERINGS[ordering]
-    )
-    start = (page - 1) * size
-    rows = list(queryset[start : start + size + 1])
-    return Page(items=rows[:size], number=page, has_next=len(rows) > size)
+    return filterset.qs.order_by(*LIST_ORDERINGS[ordering])

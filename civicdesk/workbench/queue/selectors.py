@@ -8,14 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils.translation import gettext as _
 
 from civicdesk.cases.choices import Action
-from civicdesk.cases.filters import CaseFilter
-from civicdesk.cases.models import Case, Category
+from civicdesk.cases.models import Category
 from civicdesk.cases.permissions import ACTION_ROLES, roles_of
-from civicdesk.cases.selectors import LIST_ORDERINGS, cases_visible_to
-from civicdesk.core.errors import ValidationFailed
+from civicdesk.cases.selectors import filtered_cases_for_user
 from civicdesk.organization.choices import AreaLevel, Role
 from civicdesk.organization.models import Area, Department, User
 from civicdesk.workbench.models import SavedFilter
@@ -81,20 +78,6 @@ def user_may_dispatch(user: Any) -> bool:
 
 def saved_filters_for_user(*, user: Any) -> QuerySet[SavedFilter]:
     return SavedFilter.objects.filter(user=user).order_by("name", "id")
-
-
-def filtered_cases_for_user(*, user: Any, params: Any, ordering: str = "newest") -> QuerySet[Case]:
-    """All cases the user may see that match the list filters, in the list's order."""
-    if ordering not in LIST_ORDERINGS:
-        raise ValidationFailed.single(
-            "order", _("Unknown order “{value}”.").format(value=ordering)
-        )
-    filterset = CaseFilter(params, queryset=cases_visible_to(user))
-    if not filterset.is_valid():
-        raise ValidationFailed(
-            {field: [str(e) for e in errors] for field, errors in filterset.errors.items()}
-        )
-    return filterset.qs.order_by(*LIST_ORDERINGS[ordering])
 
 
 # Only fields of the case itself: no party, so no name, phone or ID number reaches a file.
