@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "civicdesk.workbench",
     "civicdesk.documents",
     "civicdesk.supervision",
+    "civicdesk.open311",
 ]
 
 MIDDLEWARE = [
@@ -190,3 +191,13 @@ CIVICDESK_CENTRE_NAME = env_str("CIVICDESK_CENTRE_NAME", "")
 CIVICDESK_PUBLIC_TRACK_URL = env_str(
     "CIVICDESK_PUBLIC_TRACK_URL", "http://127.0.0.1:8000/track/?code={code}"
 )
+
+# Open311 GeoReport v2 (/open311/v2/): the jurisdiction_id served by default (keys may name
+# others), the discovery document's contact and key-service text, the most requests one GET
+# returns (the standard's default is 1000).
+CIVICDESK_OPEN311_JURISDICTION = env_str("CIVICDESK_OPEN311_JURISDICTION", "civicdesk.local")
+CIVICDESK_OPEN311_CONTACT = env_str("CIVICDESK_OPEN311_CONTACT", "")
+CIVICDESK_OPEN311_KEY_SERVICE = env_str(
+    "CIVICDESK_OPEN311_KEY_SERVICE", "Ask the centre's administrator (manage.py issue_open311_key)."
+)
+CIVICDESK_OPEN311_MAX_REQUESTS = env_int("CIVICDESK_OPEN311_MAX_REQUESTS", 1000, minimum=1)

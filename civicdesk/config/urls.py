@@ -9,5 +9,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("supervision/", include("civicdesk.supervision.urls")),
     path("documents/", include("civicdesk.documents.urls")),
+    path("open311/v2/", include("civicdesk.open311.urls")),
     path("", include("civicdesk.workbench.urls")),
 ]
