@@ -410,6 +410,7 @@ def test_get_request_shows_public_fields(o311: Setup) -> None:
     items = xml_items(o311.get(f"requests/{code}.xml"), "service_requests", "request")
     assert list(items[0]) == REQUEST_FIELDS
     assert items[0]["service_request_id"] == code and items[0]["lat"] == "30.2"
+    assert o311.get(f"requests/{code.lower()}.json").status_code == 200  # typed from paper
 
 
 def test_expected_datetime_is_the_running_handling_clock(o311: Setup) -> None:

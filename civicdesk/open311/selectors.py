@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from civicdesk.cases.choices import ClockKind, ClockState, Status
 from civicdesk.cases.models import Case, CaseClock, CaseEvent, Category
+from civicdesk.cases.receipt_codes import normalise_receipt_code
 from civicdesk.core.errors import NotFound, ValidationFailed
 from civicdesk.open311.models import ApiClient
 
@@ -116,7 +117,7 @@ def request_list(*, paths: list[str], filters: RequestFilters, limit: int) -> li
     """The readable requests matching the filters, newest first; ids override the others."""
     queryset = _readable_requests(paths)
     if filters.ids:
-        queryset = queryset.filter(receipt_code__in=filters.ids)
+        queryset = queryset.filter(receipt_code__in=[_canonical(code) for code in filters.ids])
     else:
         queryset = queryset.filter(received_at__gte=filters.start, received_at__lte=filters.end)
         if filters.service_codes:
@@ -129,7 +130,12 @@ def request_list(*, paths: list[str], filters: RequestFilters, limit: int) -> li
 
 
 def request_get(*, paths: list[str], code: str) -> Case:
-    case = _readable_requests(paths).filter(receipt_code=code).first()
+    case = _readable_requests(paths).filter(receipt_code=_canonical(code)).first()
     if case is None:
         raise NotFound(_("service_request_id “{value}” was not found.").format(value=code[:64]))
     return case
+
+
+def _canonical(code: str) -> str:
+    # People copy receipt codes from paper: lower case, spaces, O for 0.
+    return normalise_receipt_code(code) or code
