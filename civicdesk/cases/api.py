@@ -157,6 +157,7 @@ class PartyIn(Schema):
     name: str = ""
     phone: str = ""
     id_number: str = ""
+    email: str = ""  # optional, for messages to the resident (civicdesk.notifications)
     organization: str = ""
     confidential: bool = False
     anonymous: bool = False

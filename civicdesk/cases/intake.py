@@ -24,7 +24,12 @@ from civicdesk.cases.models import Case, CaseEvent, CaseParty, CaseSearch, Categ
 from civicdesk.cases.permissions import may_act_in_area
 from civicdesk.cases.receipt_codes import new_receipt_code
 from civicdesk.cases.search import document_words
-from civicdesk.cases.validation import id_number_problem, normalise_phone, phone_problem
+from civicdesk.cases.validation import (
+    email_problem,
+    id_number_problem,
+    normalise_phone,
+    phone_problem,
+)
 from civicdesk.core.errors import ValidationFailed
 from civicdesk.organization.models import Area, Centre
 
@@ -267,12 +272,17 @@ def _party(errors: Errors, index: int, party: Any, case_type: str) -> dict[str, 
     id_number = str(party.get("id_number") or "").strip().upper()
     if problem := id_number_problem(id_number):
         errors.add(f"{prefix}.id_number", problem)
+    # Optional, for messages to the resident (civicdesk.notifications).
+    email = str(party.get("email") or "").strip()
+    if problem := email_problem(email):
+        errors.add(f"{prefix}.email", problem)
     return {
         "role": role,
         "kind": kind,
         "name": "" if anonymous else name,
         "phone": "" if anonymous else phone,
         "id_number": "" if anonymous else id_number,
+        "email": "" if anonymous else email,
         "organization": str(party.get("organization") or "").strip()[:200],
         "confidential": bool(party.get("confidential")),
         "anonymous": anonymous,
@@ -340,10 +350,12 @@ def insert_case(
 ) -> Case:
     """Writes a new case with its parties, search words, first event and first clocks; the
     one way a case comes into being (intake, and review cases opened at the upper centre)."""
+    from civicdesk.notifications.services import outbox_record_for_event  # it imports cases
+
     case.save()
     CaseParty.objects.bulk_create(CaseParty(case=case, **party) for party in parties)
     CaseSearch.objects.create(case=case, words=search_words(case))
-    CaseEvent.objects.create(
+    event = CaseEvent.objects.create(
         case=case,
         kind=Action.CREATE,
         actor=actor,
@@ -354,6 +366,8 @@ def insert_case(
     clocks.follow_action(
         case=case, action=clock_trigger, now=now, params={}, started_at=case.received_at
     )
+    # The receipt message to the requesters (civicdesk.notifications), in this transaction.
+    outbox_record_for_event(event=event)
     return case
 
 

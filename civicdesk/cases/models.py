@@ -232,6 +232,9 @@ class CaseParty(models.Model):
     )
     name = models.CharField(_("name"), max_length=100, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
+    # Where messages about the case may be emailed (civicdesk.notifications); optional. The
+    # database default serves writers that insert rows in bulk without naming it (demo data).
+    email = models.EmailField(_("email"), blank=True, default="", db_default="")
     id_number = models.CharField(_("ID number"), max_length=18, blank=True)
     organization = models.CharField(_("organisation"), max_length=200, blank=True)
     confidential = models.BooleanField(

@@ -87,8 +87,10 @@ def render_notice(kind: str, case: Case, *, now: dt.datetime, **values: Any) -> 
 def record_notice(
     kind: str, case: Case, *, actor: Any, now: dt.datetime, **values: Any
 ) -> CaseEvent:
+    from civicdesk.notifications.services import outbox_record_for_event  # it imports notices
+
     text = render_notice(kind, case, now=now, **values)
-    return CaseEvent.objects.create(
+    event = CaseEvent.objects.create(
         case=case,
         kind="notice",
         actor=actor,
@@ -97,3 +99,6 @@ def record_notice(
         to_status=case.status,
         params={"notice": kind, "text": text},
     )
+    # The short message that tells the resident (civicdesk.notifications), in this transaction.
+    outbox_record_for_event(event=event, values=values)
+    return event

@@ -100,6 +100,7 @@ def transition(
     was read, nothing is written and Conflict is raised. Clocks follow in the same transaction.
     """
     from civicdesk.cases import clocks  # clocks import models that import this module's users
+    from civicdesk.notifications.services import outbox_record_for_event  # imports this module
 
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("transition() must run inside transaction.atomic()")
@@ -132,4 +133,7 @@ def transition(
         params=params,
         entered=new_status if new_status != old_status else None,
     )
+    # Messages to the resident (civicdesk.notifications): recorded in this transaction, in a
+    # savepoint, so they exist if and only if the action commits and never block it.
+    outbox_record_for_event(event=event)
     return event

@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
 from civicdesk.cases.choices import ClockKind, TimeUnit
@@ -30,6 +31,24 @@ def phone_problem(phone: str) -> str | None:
     if _MOBILE.match(phone) or _LANDLINE.match(phone):
         return None
     return _("Enter an 11-digit mobile number or a landline with its area code.")
+
+
+def is_mobile(phone: str) -> bool:
+    """Only mobile numbers take text messages (civicdesk.notifications)."""
+    return bool(_MOBILE.match(phone))
+
+
+def email_problem(email: str) -> str | None:
+    """An optional address for messages to the resident (civicdesk.notifications)."""
+    if not email:
+        return None
+    if len(email) > 254:
+        return _("At most {limit} characters.").format(limit=254)
+    try:
+        validate_email(email)
+    except ValidationError:
+        return _("Enter a valid email address.")
+    return None
 
 
 def id_number_problem(id_number: str) -> str | None:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from civicdesk.config.env import env_bool, env_float, env_int, env_list, env_str
@@ -37,6 +38,8 @@ INSTALLED_APPS = [
     "civicdesk.workbench",
     "civicdesk.documents",
     "civicdesk.supervision",
+    # Messages to residents: the outbox (docs/decisions/0021).
+    "civicdesk.notifications",
     "civicdesk.open311",
 ]
 
@@ -201,3 +204,43 @@ CIVICDESK_OPEN311_KEY_SERVICE = env_str(
     "CIVICDESK_OPEN311_KEY_SERVICE", "Ask the centre's administrator (manage.py issue_open311_key)."
 )
 CIVICDESK_OPEN311_MAX_REQUESTS = env_int("CIVICDESK_OPEN311_MAX_REQUESTS", 1000, minimum=1)
+
+# --- messages to residents (civicdesk.notifications, docs/decisions/0021) ------------------
+# Channels a message is recorded for, when the requester gave the matching contact: "sms"
+# (mobile numbers), "email", "console" (the log only: development and training).
+CIVICDESK_NOTIFY_CHANNELS = env_list("CIVICDESK_NOTIFY_CHANNELS", "sms,email")
+if not set(CIVICDESK_NOTIFY_CHANNELS) <= {"sms", "email", "console"}:
+    raise ImproperlyConfigured(
+        f"CIVICDESK_NOTIFY_CHANNELS takes sms, email, console; got {CIVICDESK_NOTIFY_CHANNELS}"
+    )
+# The residents' language (no per-resident language is recorded yet).
+CIVICDESK_NOTIFY_LANGUAGE = env_str("CIVICDESK_NOTIFY_LANGUAGE", "zh-hans")
+if CIVICDESK_NOTIFY_LANGUAGE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(
+        f"CIVICDESK_NOTIFY_LANGUAGE must be one of {[code for code, _name in LANGUAGES]}"
+    )
+# Attempts before a message is marked failed (retries after 1, 5, 25, 125 ... minutes).
+CIVICDESK_NOTIFY_MAX_ATTEMPTS = env_int("CIVICDESK_NOTIFY_MAX_ATTEMPTS", 5, minimum=1)
+# A message "sending" for longer than this belonged to a worker that died: sent again.
+CIVICDESK_NOTIFY_SENDING_TIMEOUT_SECONDS = env_int(
+    "CIVICDESK_NOTIFY_SENDING_TIMEOUT_SECONDS", 600, minimum=30
+)
+CIVICDESK_NOTIFY_SWEEP_INTERVAL_SECONDS = env_int(
+    "CIVICDESK_NOTIFY_SWEEP_INTERVAL_SECONDS", 60, minimum=10
+)
+# Dotted paths of the senders. Text messages go to the log until a deployment names its
+# gateway (a subclass of civicdesk.notifications.senders.SmsGateway).
+CIVICDESK_SMS_SENDER = env_str(
+    "CIVICDESK_SMS_SENDER", "civicdesk.notifications.senders.ConsoleSender"
+)
+CIVICDESK_EMAIL_SENDER = env_str(
+    "CIVICDESK_EMAIL_SENDER", "civicdesk.notifications.senders.EmailSender"
+)
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "civicdesk@localhost")

@@ -22,12 +22,19 @@ class Periodic:
 
 def periodic_jobs() -> list[Periodic]:
     from civicdesk.cases.tasks import sweep_deadlines
+    from civicdesk.notifications.tasks import sweep_outbox
 
     return [
         Periodic(
             "sweep_deadlines",
             dt.timedelta(seconds=settings.CIVICDESK_SWEEP_INTERVAL_SECONDS),
             sweep_deadlines.enqueue,
+        ),
+        # Messages to residents: retries that are due, and rows a dead worker left "sending".
+        Periodic(
+            "sweep_outbox",
+            dt.timedelta(seconds=settings.CIVICDESK_NOTIFY_SWEEP_INTERVAL_SECONDS),
+            sweep_outbox.enqueue,
         ),
     ]
 
