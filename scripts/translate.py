@@ -42,6 +42,8 @@ def apply(path: str) -> None:
         if entry.fuzzy:
             entry.flags.remove("fuzzy")
             entry.previous_msgid = None
+            entry.previous_msgid_plural = None
+            entry.previous_msgctxt = None
         filled += 1
     po.save()
     po.save_as_mofile(str(PO.with_suffix(".mo")))

@@ -476,7 +476,7 @@ def test_personal_data_never_appears(o311: Setup) -> None:
     ],
 )
 def test_status_mapping(o311: Setup, status: str, public: str) -> None:
-    case = Case.objects.get(pk=drive_to(o311.world, status))
+    case = Case.objects.get(pk=drive_to(o311.world, status, channel="open311"))
     request = json_body(o311.get(f"requests/{case.receipt_code}.json"))[0]
     assert request["status"] == public
     if status == "closed":
@@ -485,6 +485,20 @@ def test_status_mapping(o311: Setup, status: str, public: str) -> None:
     if status == "merged":
         assert case.merged_into is not None
         assert case.merged_into.receipt_code in request["status_notes"]
+
+
+def test_cases_told_to_the_centre_publish_status_but_not_the_residents_words(
+    o311: Setup,
+) -> None:
+    case = Case.objects.get(pk=drive_to(o311.world, "closed", channel="walk_in"))
+    request = json_body(o311.get(f"requests/{case.receipt_code}.json"))[0]
+    assert request["status"] == "closed"
+    assert request["service_code"] == case.category.code
+    assert request["agency_responsible"]
+    for field in ("description", "address", "lat", "long"):
+        assert request.get(field) is None, field
+    assert "经调查" not in request["status_notes"]
+    assert case.description not in json.dumps(request, ensure_ascii=False)
 
 
 def test_filters_ids_service_code_and_status(o311: Setup) -> None:

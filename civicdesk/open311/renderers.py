@@ -15,7 +15,7 @@ from django.http import HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from civicdesk.cases.choices import CaseType, Status
+from civicdesk.cases.choices import CaseType, Channel, Status
 from civicdesk.cases.models import Case, Category
 from civicdesk.cases.serializers import iso
 from civicdesk.open311.attributes import attributes_for, definition_json
@@ -127,35 +127,41 @@ def token_json(case: Case) -> dict[str, Any]:
 
 
 def request_json(case: Case) -> dict[str, Any]:
-    """The public face of a case. Never its parties, staff, notes, results or events."""
+    """The public face of a case. Never its parties, staff, notes, results or events.
+
+    The resident's own words (description, address, location, the reply) are published only
+    for requests that were posted to this public interface. A case brought to the window, by
+    phone or by letter was told to the centre, not to the public: for those the status, the
+    service, the dates and the department responsible are enough to follow the matter."""
     expected = getattr(case, "expected_at", None)
     open311 = getattr(case, "open311", None)
+    posted_here = case.channel == Channel.OPEN311
     return {
         "service_request_id": case.receipt_code,
         "status": "closed" if case.status in CLOSED_STATUSES else "open",
-        "status_notes": status_notes(case),
+        "status_notes": status_notes(case, with_reply=posted_here),
         "service_name": case.category.name,
         "service_code": case.category.code,
-        "description": case.description[:DESCRIPTION_LENGTH],
+        "description": case.description[:DESCRIPTION_LENGTH] if posted_here else None,
         "agency_responsible": _department_name(case),
         "service_notice": service_notice(case, expected=expected),
         "requested_datetime": iso(case.received_at),
         "updated_datetime": iso(getattr(case, "updated_at", None) or case.received_at),
         "expected_datetime": iso(expected),
-        "address": case.address or None,
-        "lat": case.latitude,
-        "long": case.longitude,
+        "address": (case.address or None) if posted_here else None,
+        "lat": case.latitude if posted_here else None,
+        "long": case.longitude if posted_here else None,
         "media_url": (open311.media_url or None) if open311 is not None else None,
     }
 
 
-def status_notes(case: Case) -> str:
+def status_notes(case: Case, *, with_reply: bool = True) -> str:
     label = str(Status(case.status).label)
     if case.status == Status.MERGED and case.merged_into is not None:
         return _("{status}: followed under request {code}.").format(
             status=label, code=case.merged_into.receipt_code
         )
-    if case.status in CLOSED_STATUSES and case.reply:
+    if with_reply and case.status in CLOSED_STATUSES and case.reply:
         reply = case.reply.strip()
         if len(reply) > STATUS_NOTE_REPLY_LENGTH:
             reply = reply[: STATUS_NOTE_REPLY_LENGTH - 1] + "…"
