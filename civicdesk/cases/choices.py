@@ -137,6 +137,8 @@ class Action(models.TextChoices):
     SEND_BACK = "send_back", _("Send the report back")
     REPLY = "reply", _("Deliver the reply")
     FOLLOW_UP = "follow_up", _("Record the follow-up visit")
+    # The resident's own answer to the follow-up, given on the portal.
+    RATE = "rate", _("Rate the reply")
     REOPEN = "reopen", _("Reopen")
     REQUEST_REVIEW = "request_review", _("Record a review request")
     ESCALATE = "escalate", _("Escalate to the upper centre")

@@ -91,12 +91,12 @@ DEFAULT_RULES: tuple[ClockRule, ...] = (
     _rule(T.REQUEST, K.HANDLING, 10, U.WORKING_DAYS, _LOCAL_12345, {A.DISPATCH}, {A.REPORT},
           max_extension=10),
     _rule(T.REQUEST, K.FOLLOW_UP, 3, U.WORKING_DAYS, _("Local practice: follow-up visit"),
-          {A.REPLY}, {A.FOLLOW_UP}),
+          {A.REPLY}, {A.FOLLOW_UP, A.RATE}),
     _rule(T.COMPLAINT, K.DISPATCH, 1, U.WORKING_DAYS, _LOCAL_12345, {A.CREATE}, _REGISTRATION),
     _rule(T.COMPLAINT, K.HANDLING, 10, U.WORKING_DAYS, _LOCAL_12345, {A.DISPATCH}, {A.REPORT},
           max_extension=10),
     _rule(T.COMPLAINT, K.FOLLOW_UP, 3, U.WORKING_DAYS, _("Local practice: follow-up visit"),
-          {A.REPLY}, {A.FOLLOW_UP}),
+          {A.REPLY}, {A.FOLLOW_UP, A.RATE}),
     _rule(T.DISPUTE, K.MEDIATION, 30, U.DAYS,
           _("Ministry of Justice rules on people's mediation (2002); Shenzhen Special "
             "Economic Zone regulations on diversified dispute resolution (2022), art. 25: "

@@ -40,7 +40,13 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     A.ESCALATE: frozenset({R.DISPATCHER, R.LEADER}),
     A.MERGE: frozenset({R.CLERK, R.DISPATCHER}),
     A.CLOSE: frozenset({R.DISPATCHER, R.LEADER}),
+    # The resident's own rating, given on the portal: no staff role records it.
+    A.RATE: frozenset(),
 }
+
+# What a resident may do to their own case on the portal (civicdesk.portal), once they have
+# proved it is theirs; services.case_act_as_resident is the only way in.
+RESIDENT_ACTIONS = frozenset({A.RATE, A.REOPEN, A.REQUEST_REVIEW})
 
 # Roles that work inside a department act only on that department's cases.
 DEPARTMENT_ROLES = frozenset({R.HANDLER, R.DEPT_HEAD})

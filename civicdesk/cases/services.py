@@ -28,7 +28,7 @@ from civicdesk.cases.deadline_rules import REVIEW_OPENED
 from civicdesk.cases.intake import case_create, insert_case, refresh_search
 from civicdesk.cases.models import Case, CaseParty
 from civicdesk.cases.notices import NoticeKind, record_notice
-from civicdesk.cases.permissions import may_act
+from civicdesk.cases.permissions import RESIDENT_ACTIONS, may_act
 from civicdesk.cases.receipt_codes import new_receipt_code
 from civicdesk.cases.selectors import case_get_for_user
 from civicdesk.cases.transitions import FINISHED_STATES, transition
@@ -36,7 +36,7 @@ from civicdesk.core.errors import IllegalTransition, PermissionDenied, Validatio
 from civicdesk.organization.choices import Role
 from civicdesk.organization.models import Department, RoleAssignment
 
-__all__ = ["ACTIONS", "case_act", "case_create"]
+__all__ = ["ACTIONS", "case_act", "case_act_as_resident", "case_create"]
 
 Params = dict[str, Any]
 
@@ -66,6 +66,44 @@ def case_act(
         handler(case=case, actor=actor, data=data, now=now, expected_version=expected_version)
     case.refresh_from_db()
     return case
+
+
+def case_act_as_resident(
+    *, case_id: int, action: str, data: Params, now: dt.datetime | None = None
+) -> Case:
+    """Runs one of the resident's own actions (rate the reply, ask to reopen, request review).
+
+    The portal calls this only after the resident proved the case is theirs (receipt code and
+    phone digits or receipt secret). The events carry no staff actor and say "by": "resident".
+    """
+    handler = RESIDENT_HANDLERS.get(action)
+    if handler is None or action not in RESIDENT_ACTIONS:
+        raise ValidationFailed.single(
+            "action", _("Unknown action “{action}”.").format(action=action)
+        )
+    now = now or timezone.now()
+    expected_version = _version(data.get("version"))
+    case = Case.objects.select_related("centre__parent").get(pk=case_id)
+    if action == A.REOPEN:
+        _check_resident_may_reopen(case)
+    with transaction.atomic():
+        handler(case=case, actor=None, data=data, now=now, expected_version=expected_version)
+    case.refresh_from_db()
+    return case
+
+
+def _check_resident_may_reopen(case: Case) -> None:
+    # The domain's rule: an unsatisfied follow-up reopens the case. The resident asks for it
+    # after rating the reply unsatisfied; a satisfied or unrated case is not theirs to reopen.
+    if case.status != S.REPLIED or case.satisfaction != Satisfaction.UNSATISFIED:
+        raise IllegalTransition(
+            _("A case can be reopened at your request only after you rated its reply unsatisfied.")
+        )
+
+
+def _by(actor: Any) -> Params:
+    """Marks an event that the resident, not staff, caused (no actor)."""
+    return {"by": "resident"} if actor is None else {}
 
 
 def _version(value: Any) -> int | None:
@@ -367,13 +405,28 @@ def _follow_up(*, case: Case, actor: Any, data: Params, now: dt.datetime, **kw: 
     )
 
 
+def _rate(*, case: Case, actor: Any, data: Params, now: dt.datetime, **kw: Any) -> None:
+    satisfaction = _choice(data, "satisfaction", Satisfaction)
+    if case.satisfaction:
+        raise IllegalTransition(_("The reply to this case has already been rated."))
+    transition(
+        case=case,
+        action=A.RATE,
+        actor=actor,
+        now=now,
+        params={"satisfaction": satisfaction, "note": _optional(data, "note"), **_by(actor)},
+        changes={"satisfaction": satisfaction},
+        **kw,
+    )
+
+
 def _reopen(*, case: Case, actor: Any, data: Params, now: dt.datetime, **kw: Any) -> None:
     transition(
         case=case,
         action=A.REOPEN,
         actor=actor,
         now=now,
-        params={"reason": _required(data, "reason")},
+        params={"reason": _required(data, "reason"), **_by(actor)},
         changes={"closed_at": None},
         **kw,
     )
@@ -403,6 +456,10 @@ def _close(*, case: Case, actor: Any, data: Params, now: dt.datetime, **kw: Any)
 
 def _request_review(*, case: Case, actor: Any, data: Params, now: dt.datetime, **kw: Any) -> None:
     reason = _required(data, "reason")
+    if review_level(case) >= 2:
+        raise IllegalTransition(
+            _("This case is already a re-review (复核); its decision is final.")
+        )
     window = case.clocks.filter(kind=ClockKind.REVIEW_REQUEST, state=ClockState.RUNNING).first()
     if window is None or now > window.due_at:
         raise IllegalTransition(
@@ -421,9 +478,19 @@ def _request_review(*, case: Case, actor: Any, data: Params, now: dt.datetime, *
             "reason": reason,
             "review_case": review.pk,
             "review_receipt_code": review.receipt_code,
+            **_by(actor),
         },
         **kw,
     )
+
+
+def review_level(case: Case) -> int:
+    """0 for a first decision, 1 for a review (复查), 2 for a re-review (复核)."""
+    level, current = 0, case
+    while current.review_of_id is not None and level < 2:
+        level += 1
+        current = current.review_of  # type: ignore[assignment]
+    return level
 
 
 def _open_review_case(case: Case, *, actor: Any, now: dt.datetime, reason: str) -> Case:
@@ -434,7 +501,7 @@ def _open_review_case(case: Case, *, actor: Any, now: dt.datetime, reason: str) 
         channel=Channel.HIGHER_LEVEL,
         category=case.category,
         priority=case.priority,
-        title=_("Review request: {title}").format(title=case.title)[:200],
+        title=_review_title(case)[:200],
         description=reason,
         area=case.area,
         address=case.address,
@@ -453,6 +520,13 @@ def _open_review_case(case: Case, *, actor: Any, now: dt.datetime, reason: str) 
         event_params={"review_of": case.pk, "reason": reason},
         clock_trigger=REVIEW_OPENED,
     )
+
+
+def _review_title(case: Case) -> str:
+    if case.review_of is None:
+        return _("Review request: {title}").format(title=case.title)
+    # A re-review is named after the original matter (the case the review was of).
+    return _("Re-review request: {title}").format(title=case.review_of.title)
 
 
 def _escalate(*, case: Case, actor: Any, data: Params, now: dt.datetime, **kw: Any) -> None:
@@ -512,4 +586,11 @@ ACTIONS: dict[str, Callable[..., None]] = {
     A.ESCALATE: _escalate,
     A.MERGE: _merge,
     A.CLOSE: _close,
+}
+
+# The resident's actions (case_act_as_resident); rating is theirs alone.
+RESIDENT_HANDLERS: dict[str, Callable[..., None]] = {
+    A.RATE: _rate,
+    A.REOPEN: _reopen,
+    A.REQUEST_REVIEW: _request_review,
 }

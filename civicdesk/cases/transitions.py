@@ -51,6 +51,7 @@ TRANSITIONS: dict[str, Transition] = {
     A.SEND_BACK:      _t({S.REPORTED}, S.IN_PROGRESS),
     A.REPLY:          _t({S.REPORTED}, S.REPLIED),
     A.FOLLOW_UP:      _t({S.REPLIED}, None, S.REOPENED),
+    A.RATE:           _t({S.REPLIED}, None),
     A.REOPEN:         _t({S.REPLIED, S.CLOSED}, S.REOPENED),
     A.REQUEST_REVIEW: _t({S.REPLIED, S.CLOSED}, None),
     A.ESCALATE:       _t({S.RECEIVED, S.ACCEPTED, S.RETURNED, S.IN_PROGRESS, S.REOPENED},
