@@ -16,8 +16,9 @@ from django.utils.html import escape
 from civicdesk.cases.models import Attachment, Case, CaseClock, CaseEvent
 from civicdesk.cases.suggestions import dispatch_suggestion
 from civicdesk.core.calendar_store import current_calendar
+from civicdesk.notifications.models import OutboxMessage
 from tests.conftest import local
-from tests.helpers import FAST_HASHERS, create_case, drive_to, snapshot, tiny_png
+from tests.helpers import FAST_HASHERS, act_ok, create_case, drive_to, snapshot, tiny_png
 
 CONFLICT_TEXT = "Someone changed this case while you were looking at it."
 
@@ -471,6 +472,168 @@ def test_rejected_upload_shows_the_error(world):
     assert not Attachment.objects.filter(case_id=case_id).exists()
 
 
+# --- messages to the resident ----------------------------------------------------------------
+
+PHONE = "13812345678"
+
+
+@pytest.fixture
+def _notify_by_sms_and_email(settings):
+    settings.CIVICDESK_NOTIFY_CHANNELS = ["sms", "email"]
+    settings.CIVICDESK_NOTIFY_LANGUAGE = "zh-hans"
+
+
+def resend_url(case_id: int, message_id: int) -> str:
+    return reverse("workbench:case_message_resend", args=[case_id, message_id])
+
+
+def message_items(html: str) -> list[dict[str, str]]:
+    """The card's messages in page order, each with its data attributes."""
+    card = html[html.index('id="resident-messages"'):html.index('id="timeline"')]
+    return [
+        {"pk": pk, "kind": kind, "channel": channel, "state": state}
+        for pk, kind, channel, state in re.findall(
+            r'data-message="(\d+)" data-kind="(\w+)" data-channel="(\w+)" data-state="(\w+)"',
+            card,
+        )
+    ]
+
+
+def fail(message: OutboxMessage, error: str = "isv.BUSINESS_LIMIT_CONTROL: 触发流控") -> None:
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        status="failed", attempts=5, last_error=error
+    )
+
+
+def with_email(world) -> int:
+    case_id = create_case(
+        world,
+        parties=[{"role": "requester", "name": "张三", "phone": PHONE,
+                  "email": "zhang@example.com"}],
+    )["id"]
+    act_ok(world, case_id, "accept")
+    return case_id
+
+
+@pytest.mark.usefixtures("_notify_by_sms_and_email")
+def test_messages_card_shows_each_message_masked_in_order_with_its_state(world):
+    case_id = with_email(world)
+    recorded = list(OutboxMessage.objects.filter(case_id=case_id).order_by("created_at", "id"))
+    assert [(m.kind, m.channel) for m in recorded] == [
+        ("receipt", "sms"), ("receipt", "email"), ("accepted", "sms"), ("accepted", "email")
+    ]
+    sent_at = timezone.now()
+    OutboxMessage.objects.filter(pk=recorded[0].pk).update(status="sent", sent_at=sent_at,
+                                                           attempts=1)
+    fail(recorded[2], "gateway said 503\n" + "trace " * 100)
+    html = text(browser(world, "clerk").get(case_url(case_id)))
+
+    items = message_items(html)
+    assert [item["pk"] for item in items] == [str(m.pk) for m in recorded]
+    assert [item["state"] for item in items] == ["sent", "pending", "failed", "pending"]
+    # Masked like the admin does; the address itself is nowhere on the page.
+    assert "138****5678" in html and PHONE not in html
+    assert "z***@example.com" in html and "zhang@example.com" not in html
+    # The body as the resident got it, and when it was sent.
+    assert escape(recorded[1].body) in html
+    assert local_text(sent_at) in html
+    # The failed one stands out: a red badge, the error's first line, the button.
+    failed = html[html.index(f'data-message="{recorded[2].pk}"'):]
+    failed = failed[:failed.index("</li>")]
+    assert "text-bg-danger message-state" in failed and "Failed" in failed
+    assert "5 attempts" in failed
+    # The first line only; the whole text is in the title.
+    assert re.search(
+        r'title="gateway said 503\ntrace trace [^"]*">Last error: gateway said 503…</div>', failed
+    )
+    assert f'id="resend-{recorded[2].pk}"' in failed
+    assert 'id="failed-messages" data-count="1"' in html
+    assert html.count('id="resend-') == 1  # only failed messages can be sent again
+
+
+@pytest.mark.usefixtures("_notify_by_sms_and_email")
+def test_messages_card_escapes_the_text_and_says_when_there_is_none(world):
+    quiet = create_case(world, parties=[{"role": "requester", "name": "李四"}])["id"]
+    assert 'id="no-resident-messages"' in text(browser(world, "clerk").get(case_url(quiet)))
+    case_id = create_case(world)["id"]
+    OutboxMessage.objects.filter(case_id=case_id).update(body="<script>window.__x=1</script>")
+    fail(OutboxMessage.objects.get(case_id=case_id), "<img src=x onerror=alert(1)>")
+    html = text(browser(world, "clerk").get(case_url(case_id)))
+    assert "<script>window.__x" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;window.__x=1&lt;/script&gt;" in html
+
+
+@pytest.mark.usefixtures("_notify_by_sms_and_email")
+def test_staff_who_see_the_case_but_do_not_answer_residents_get_no_button(world):
+    case_id = drive_to(world, "dispatched")
+    fail(OutboxMessage.objects.filter(case_id=case_id).first())
+    html = text(browser(world, "handler").get(case_url(case_id)))
+    assert [i["state"] for i in message_items(html)].count("failed") == 1
+    assert 'id="resend-' not in html
+
+
+@pytest.mark.usefixtures("_notify_by_sms_and_email")
+def test_send_again_now(world):
+    case_id = create_case(world)["id"]
+    message = OutboxMessage.objects.get(case_id=case_id)
+    fail(message)
+    client = browser(world, "clerk")
+    response = client.post(resend_url(case_id, message.pk))
+    assert response.status_code == 302
+    assert response.url == case_url(case_id) + "#resident-messages"
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("pending", 0)
+    html = text(client.get(response.url))
+    assert "The message will be sent again now." in html
+    assert message_items(html)[0]["state"] == "pending"
+
+
+@pytest.mark.usefixtures("_notify_by_sms_and_email")
+def test_send_again_by_htmx_answers_with_the_page_body(world):
+    case_id = create_case(world)["id"]
+    message = OutboxMessage.objects.get(case_id=case_id)
+    fail(message)
+    response = browser(world, "dispatcher").post(
+        resend_url(case_id, message.pk), HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    html = text(response)
+    assert html.lstrip().startswith('<div id="case-page"') and "<html" not in html
+    assert "The message will be sent again now." in html
+    assert message_items(html)[0]["state"] == "pending"
+
+
+@pytest.mark.usefixtures("_notify_by_sms_and_email")
+def test_send_again_of_a_message_that_has_not_failed_is_a_conflict(world):
+    case_id = create_case(world)["id"]
+    message = OutboxMessage.objects.get(case_id=case_id)
+    OutboxMessage.objects.filter(pk=message.pk).update(status="sent", attempts=1)
+    response = browser(world, "clerk").post(resend_url(case_id, message.pk))
+    assert response.status_code == 409
+    assert 'id="case-alert"' in text(response) and "has not failed" in text(response)
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("sent", 1)
+
+
+@pytest.mark.usefixtures("_notify_by_sms_and_email")
+def test_send_again_outside_scope_is_404_and_without_the_role_403(world):
+    case_id = create_case(world)["id"]
+    other_case = create_case(world)["id"]
+    message = OutboxMessage.objects.get(case_id=case_id)
+    fail(message)
+    assert browser(world, "town_clerk").post(resend_url(case_id, message.pk)).status_code == 404
+    # A message of another case, reached through a case the user can see.
+    assert browser(world, "clerk").post(resend_url(other_case, message.pk)).status_code == 404
+    assert browser(world, "auditor").post(resend_url(case_id, message.pk)).status_code == 403
+    assert browser(world, "clerk").get(resend_url(case_id, message.pk)).status_code == 405
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("failed", 5)
+
+
+def local_text(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
 # --- query count -----------------------------------------------------------------------------
 
 
@@ -493,13 +656,28 @@ def test_case_page_query_count_does_not_grow_with_the_history(world, django_asse
     add_events(case_id, world, 10)
     upload(browser(world, "clerk"), case_id, "a.png", tiny_png())
     upload(browser(world, "clerk"), case_id, "b.png", tiny_png() + b"\x00")
+    add_messages(case_id, 10)
     with django_assert_num_queries(PAGE_QUERIES):
-        client.get(case_url(case_id))
+        html = text(client.get(case_url(case_id)))
+    assert html.count('id="resend-') == 5  # the failed ones, each with its button
+
+
+def add_messages(case_id: int, count: int) -> None:
+    now = timezone.now()
+    OutboxMessage.objects.bulk_create(
+        OutboxMessage(
+            case_id=case_id, kind="receipt", channel="sms", recipient=f"1380000{n:04d}",
+            language="zh-hans", subject="s", body=f"第{n}条", next_attempt_at=now,
+            created_at=now, status="failed" if n % 2 else "sent", attempts=5 if n % 2 else 1,
+            last_error="gateway said 503" if n % 2 else "",
+        )
+        for n in range(count)
+    )
 
 
 # Session, user, role grants, the case, its parties, clocks, events (with actors), the names the
-# events carry (departments, staff) and the attachments.
-PAGE_QUERIES = 10
+# events carry (departments, staff), the attachments and the messages to the resident.
+PAGE_QUERIES = 11
 
 
 # --- time left, counted like each clock counts ---------------------------------------------

@@ -158,6 +158,8 @@ class PartyIn(Schema):
     phone: str = ""
     id_number: str = ""
     email: str = ""  # optional, for messages to the resident (civicdesk.notifications)
+    # Optional: the language of those messages ("zh-hans", "en"); blank for the centre's default.
+    language: str = ""
     organization: str = ""
     confidential: bool = False
     anonymous: bool = False

@@ -6,8 +6,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from civicdesk.cases import clocks
@@ -276,6 +277,14 @@ def _party(errors: Errors, index: int, party: Any, case_type: str) -> dict[str, 
     email = str(party.get("email") or "").strip()
     if problem := email_problem(email):
         errors.add(f"{prefix}.email", problem)
+    language = _party_language(party.get("language"))
+    if language is None:
+        errors.add(
+            f"{prefix}.language",
+            _("Unknown language “{value}”; give one of: {codes}.").format(
+                value=party.get("language"), codes=", ".join(dict(settings.LANGUAGES))
+            ),
+        )
     return {
         "role": role,
         "kind": kind,
@@ -283,10 +292,25 @@ def _party(errors: Errors, index: int, party: Any, case_type: str) -> dict[str, 
         "phone": "" if anonymous else phone,
         "id_number": "" if anonymous else id_number,
         "email": "" if anonymous else email,
+        "language": language or "",
         "organization": str(party.get("organization") or "").strip()[:200],
         "confidential": bool(party.get("confidential")),
         "anonymous": anonymous,
     }
+
+
+def _party_language(value: Any) -> str | None:
+    """The supported language code for a party's language tag; "" for none given (the centre's
+    default), None for a language the centre does not write in. Tags are read the way Django
+    reads a browser's ("en-GB" -> "en", "zh-CN" -> "zh-hans"), so the portal may pass its
+    page's language as it is."""
+    tag = str(value or "").strip()
+    if not tag:
+        return ""
+    try:
+        return translation.get_supported_language_variant(tag.lower())
+    except LookupError:
+        return None
 
 
 def centre_for_area(area: Area, fallback: Centre | None) -> Centre:

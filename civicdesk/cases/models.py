@@ -235,6 +235,16 @@ class CaseParty(models.Model):
     # Where messages about the case may be emailed (civicdesk.notifications); optional. The
     # database default serves writers that insert rows in bulk without naming it (demo data).
     email = models.EmailField(_("email"), blank=True, default="", db_default="")
+    # The language messages to this party are written in; blank means the centre's default
+    # (CIVICDESK_NOTIFY_LANGUAGE). The resident portal records the language of its page.
+    language = models.CharField(
+        _("language"),
+        max_length=16,
+        choices=settings.LANGUAGES,
+        blank=True,
+        default="",
+        db_default="",
+    )
     id_number = models.CharField(_("ID number"), max_length=18, blank=True)
     organization = models.CharField(_("organisation"), max_length=200, blank=True)
     confidential = models.BooleanField(

@@ -37,6 +37,7 @@ def party_json(party: CaseParty) -> dict[str, Any]:
         "phone": mask_phone(party.phone),
         "id_number": mask_id_number(party.id_number),
         "organization": party.organization,
+        "language": party.language,
         "confidential": party.confidential,
         "anonymous": party.anonymous,
     }

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -28,14 +28,17 @@ from civicdesk.cases.deadline_rules import default_rules_for
 from civicdesk.cases.deadlines import local_zone
 from civicdesk.cases.models import Case, CaseClock, CaseEvent
 from civicdesk.cases.notices import NoticeKind
+from civicdesk.cases.permissions import grant_covers, grants_for
+from civicdesk.cases.selectors import case_get_for_user
 from civicdesk.cases.validation import is_mobile
-from civicdesk.core.errors import PermissionDenied
+from civicdesk.core.errors import Conflict, NotFound, PermissionDenied
 from civicdesk.notifications.choices import MessageChannel
 from civicdesk.notifications.choices import MessageKind as K
 from civicdesk.notifications.choices import MessageStatus as M
 from civicdesk.notifications.models import OutboxMessage
 from civicdesk.notifications.senders import SendFailed, sender_for
 from civicdesk.notifications.texts import render, shorten
+from civicdesk.organization.choices import Role
 
 logger = logging.getLogger(__name__)
 
@@ -140,13 +143,14 @@ def _write_messages(
 
 
 def _recipients(case: Case) -> list[tuple[str, str, str]]:
-    """(channel, address, language) for each requester who gave contact details, once each.
-    Respondents are never told; anonymous parties have no details."""
+    """(channel, address, language) for each requester who gave contact details, once each,
+    in the language the party chose or else the centre's. Respondents are never told;
+    anonymous parties have no details."""
     channels = settings.CIVICDESK_NOTIFY_CHANNELS
     found: dict[tuple[str, str], str] = {}
     parties = case.parties.filter(role__in=_REQUESTERS, anonymous=False).order_by("id")
     for party in parties:
-        language = settings.CIVICDESK_NOTIFY_LANGUAGE  # no per-resident language is kept yet
+        language = party.language or settings.CIVICDESK_NOTIFY_LANGUAGE
         addresses: dict[str, str] = {
             MessageChannel.SMS: party.phone if is_mobile(party.phone) else "",
             MessageChannel.EMAIL: party.email,
@@ -296,14 +300,52 @@ def outbox_retry(*, actor: Any, message_ids: Iterable[int], now: dt.datetime | N
         raise PermissionDenied(_("You may not send failed messages again."))
     now = now or timezone.now()
     with transaction.atomic():
-        ids = list(
-            OutboxMessage.objects.filter(pk__in=list(message_ids), status=M.FAILED)
-            .select_for_update()
-            .values_list("pk", flat=True)
-        )
-        OutboxMessage.objects.filter(pk__in=ids).update(
-            status=M.PENDING, attempts=0, next_attempt_at=now, enqueued_at=now
-        )
-        transaction.on_commit(partial(enqueue_delivery, ids), robust=True)
+        ids = _restart_failed(OutboxMessage.objects.filter(pk__in=list(message_ids)), now=now)
     logger.info("%s asked to send messages %s again", actor, ids)
     return len(ids)
+
+
+# The desk that answers the resident when a message did not arrive.
+RESEND_ROLES = frozenset({Role.CLERK, Role.DISPATCHER})
+
+
+def may_resend(user: Any, case: Case) -> bool:
+    """A clerk or dispatcher whose assignment covers the case may send its messages again."""
+    return any(
+        grant.role in RESEND_ROLES and grant_covers(grant, case, user) for grant in grants_for(user)
+    )
+
+
+def outbox_retry_for_case(
+    *, actor: Any, case_id: int, message_id: int, now: dt.datetime | None = None
+) -> OutboxMessage:
+    """Sends one failed message of a case again, now: the case page's "send again".
+    NotFound outside the actor's scope or for another case's message; Conflict when the
+    message has not failed (it is sent, or a worker is still trying)."""
+    case = case_get_for_user(user=actor, pk=case_id)
+    if not may_resend(actor, case):
+        raise PermissionDenied(_("Only the centre's clerks and dispatchers send messages again."))
+    now = now or timezone.now()
+    with transaction.atomic():
+        message = OutboxMessage.objects.filter(case=case, pk=message_id).first()
+        if message is None:
+            raise NotFound()
+        if not _restart_failed(OutboxMessage.objects.filter(pk=message.pk), now=now):
+            raise Conflict(_("This message has not failed, so it is left as it is."))
+    logger.info("%s asked to send message %s of case %s again", actor, message.pk, case.pk)
+    message.refresh_from_db()
+    return message
+
+
+def _restart_failed(messages: QuerySet[OutboxMessage], *, now: dt.datetime) -> list[int]:
+    """Gives the failed ones among `messages` a fresh set of attempts and enqueues them when
+    the caller's transaction commits; the ids restarted. Rows are locked first, so a message is
+    restarted once however many people press the button."""
+    ids = list(
+        messages.filter(status=M.FAILED).select_for_update().values_list("pk", flat=True)
+    )
+    OutboxMessage.objects.filter(pk__in=ids).update(
+        status=M.PENDING, attempts=0, next_attempt_at=now, enqueued_at=now
+    )
+    transaction.on_commit(partial(enqueue_delivery, ids), robust=True)
+    return ids

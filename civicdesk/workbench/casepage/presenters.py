@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -35,6 +36,8 @@ from civicdesk.cases.models import CaseClock, CaseEvent, CaseParty
 from civicdesk.cases.notices import NoticeKind, describe_length
 from civicdesk.cases.serializers import mask_id_number, mask_phone
 from civicdesk.core.calendar import WorkingCalendar
+from civicdesk.notifications.choices import MessageChannel, MessageKind, MessageStatus
+from civicdesk.notifications.models import OutboxMessage
 from civicdesk.workbench.casepage.selectors import TimelineNames
 
 # --- clocks ----------------------------------------------------------------------------------
@@ -174,6 +177,68 @@ def party_rows(parties: list[CaseParty]) -> list[PartyRow]:
         )
         for party in parties
     ]
+
+
+# --- messages to the resident ------------------------------------------------------------
+
+# Failed messages must catch the eye; a retry that is waiting is a warning.
+MESSAGE_BADGES: dict[str, str] = {
+    MessageStatus.PENDING: "text-bg-secondary",
+    MessageStatus.SENDING: "text-bg-info",
+    MessageStatus.SENT: "text-bg-success",
+    MessageStatus.FAILED: "text-bg-danger",
+}
+# A gateway may answer with a page of text: the card shows its start, the title the rest.
+ERROR_SUMMARY = 120
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    message: OutboxMessage
+    kind: str
+    channel: str
+    recipient: str  # masked: enough to recognise when a resident calls, never to use
+    language: str
+    state_label: str
+    badge: str
+    retrying: bool  # an attempt failed and another is scheduled
+    error: str
+    error_full: str
+    can_resend: bool
+
+
+def message_rows(messages: list[OutboxMessage], *, may_resend: bool) -> list[MessageRow]:
+    return [_message_row(message, may_resend=may_resend) for message in messages]
+
+
+def _message_row(message: OutboxMessage, *, may_resend: bool) -> MessageRow:
+    failed = message.status == MessageStatus.FAILED
+    retrying = message.status == MessageStatus.PENDING and bool(message.last_error)
+    error = message.error_display
+    return MessageRow(
+        message=message,
+        kind=_label(MessageKind, message.kind),
+        channel=_label(MessageChannel, message.channel),
+        recipient=message.masked_recipient,
+        language=str(dict(settings.LANGUAGES).get(message.language, message.language)),
+        state_label=_label(MessageStatus, message.status),
+        badge="text-bg-warning" if retrying else MESSAGE_BADGES.get(message.status, ""),
+        retrying=retrying,
+        error=_summary(error),
+        error_full=error,
+        can_resend=failed and may_resend,
+    )
+
+
+def _summary(text: str) -> str:
+    first_line = text.strip().split("\n", 1)[0]
+    if len(first_line) <= ERROR_SUMMARY and first_line == text.strip():
+        return first_line
+    return first_line[: ERROR_SUMMARY - 1].rstrip() + "…"
+
+
+def failed_count(rows: list[MessageRow]) -> int:
+    return sum(row.message.status == MessageStatus.FAILED for row in rows)
 
 
 # --- timeline --------------------------------------------------------------------------------

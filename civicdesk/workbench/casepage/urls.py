@@ -12,6 +12,11 @@ urlpatterns = [
         name="case_attachment",
     ),
     path(
+        "cases/<int:pk>/messages/<int:message_id>/resend/",
+        views.case_message_resend,
+        name="case_message_resend",
+    ),
+    path(
         "cases/<int:pk>/dispatch/handlers/",
         views.case_dispatch_handlers,
         name="case_dispatch_handlers",

@@ -41,9 +41,17 @@ from civicdesk.core.errors import (
 )
 from civicdesk.documents.context import kinds_for_history
 from civicdesk.documents.models import DocumentKind
+from civicdesk.notifications.selectors import messages_for_case
+from civicdesk.notifications.services import may_resend, outbox_retry_for_case
 from civicdesk.organization.choices import Role as R
 from civicdesk.workbench.casepage.forms import ACTION_FORMS, ActionForm, action_form
-from civicdesk.workbench.casepage.presenters import clock_rows, party_rows, timeline_entries
+from civicdesk.workbench.casepage.presenters import (
+    clock_rows,
+    failed_count,
+    message_rows,
+    party_rows,
+    timeline_entries,
+)
 from civicdesk.workbench.casepage.selectors import (
     attachment_get_for_user,
     attachments_of,
@@ -134,6 +142,24 @@ def case_attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404 from None
     messages.success(request, _("Attached “{name}”.").format(name=attachment.original_name))
     return redirect(reverse("workbench:case", args=[pk]) + "#attachments")
+
+
+@login_required
+@require_POST
+def case_message_resend(request: HttpRequest, pk: int, message_id: int) -> HttpResponse:
+    """"Send again now" for a failed message to the resident."""
+    try:
+        outbox_retry_for_case(actor=request.user, case_id=pk, message_id=message_id)
+    except NotFound:
+        raise Http404 from None
+    except PermissionDenied as error:
+        return _forbidden(request, pk, error.message)
+    except Conflict as error:
+        return _rerender(request, pk, alert=error.message, status=409)
+    messages.success(request, _("The message will be sent again now."))
+    if request.htmx:  # type: ignore[attr-defined]
+        return _rerender(request, pk, status=200)
+    return redirect(reverse("workbench:case", args=[pk]) + "#resident-messages")
 
 
 @login_required
@@ -278,6 +304,9 @@ def case_context(
     user = request.user
     events = list(case.events.all())
     forms_by_action = _action_forms(case, user, failed)
+    resident_messages = message_rows(
+        list(messages_for_case(case=case)), may_resend=may_resend(user, case)
+    )
     return {
         "case": case,
         "status_badge": STATUS_BADGES.get(case.status, "text-bg-secondary"),
@@ -287,6 +316,8 @@ def case_context(
         "parties": party_rows(list(case.parties.all())),
         "timeline": timeline_entries(events, timeline_names(events)),
         "attachments": attachments_of(case=case),
+        "resident_messages": resident_messages,
+        "failed_messages": failed_count(resident_messages),
         "action_forms": forms_by_action,
         "open_action": failed.action if failed is not None else "",
         # Input for an action the case no longer allows: shown read-only so it is not lost.
