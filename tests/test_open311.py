@@ -604,13 +604,14 @@ def test_the_list_reads_a_fixed_number_of_queries(
     for _ in range(2):
         o311.create(media_url="https://example.org/a.jpg")
     drive_to(o311.world, "in_progress")
-    # Jurisdictions served, the readers' areas, the cases with their last event and clock.
-    with django_assert_num_queries(3):
+    # The rate-limit counter, jurisdictions served, the readers' areas, the cases with their
+    # last event and clock.
+    with django_assert_num_queries(4):
         assert len(json_body(o311.get("requests.json"))) == 3
     for _ in range(3):
         o311.create()
     drive_to(o311.world, "closed")
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         assert len(json_body(o311.get("requests.json"))) == 7
 
 

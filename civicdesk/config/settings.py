@@ -205,6 +205,50 @@ CIVICDESK_OPEN311_KEY_SERVICE = env_str(
 )
 CIVICDESK_OPEN311_MAX_REQUESTS = env_int("CIVICDESK_OPEN311_MAX_REQUESTS", 1000, minimum=1)
 
+# --- Rate limits (civicdesk.core.ratelimit) ---
+# Fixed-window counters in the database, shared by every web process (docs/decisions/0023).
+# A rate is "<requests>/<period>": 60/h, 5/10m, 1000/d (units s, m, h, d).
+CIVICDESK_RATELIMIT_ENABLED = env_bool("CIVICDESK_RATELIMIT_ENABLED", True)
+
+
+def _env_networks(name: str) -> list[str]:
+    import ipaddress  # here, not at the top, to keep this block self-contained
+
+    entries = env_list(name, "")
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} takes addresses or networks (10.0.0.5, 10.0.0.0/8), got {entry!r}"
+            ) from None
+    return entries
+
+
+def _env_rate(name: str, default: str) -> str:
+    import re
+
+    value = env_str(name, default).strip()
+    match = re.fullmatch(r"(\d+)\s*/\s*(\d*)\s*[smhd]", value)
+    if match is None or int(match[1]) < 1 or match[2] == "0":
+        raise ImproperlyConfigured(f"{name} must look like 60/h or 5/10m, got {value!r}")
+    return value
+
+
+# Addresses or networks of our own reverse proxies. Only a request from one of these has its
+# X-Forwarded-For believed; by default none, so the client is REMOTE_ADDR.
+CIVICDESK_TRUSTED_PROXIES = _env_networks("CIVICDESK_TRUSTED_PROXIES")
+# Open311: every request per client address; per api_key, every request that sends one, and
+# posted requests on their own.
+CIVICDESK_RATE_OPEN311_IP = _env_rate("CIVICDESK_RATE_OPEN311_IP", "300/h")
+CIVICDESK_RATE_OPEN311_KEY = _env_rate("CIVICDESK_RATE_OPEN311_KEY", "600/h")
+CIVICDESK_RATE_OPEN311_POST_KEY = _env_rate("CIVICDESK_RATE_OPEN311_POST_KEY", "60/h")
+# Resident portal, per client address: submitting, tracking, and actions on a case.
+CIVICDESK_RATE_PORTAL_SUBMIT_IP = _env_rate("CIVICDESK_RATE_PORTAL_SUBMIT_IP", "10/h")
+CIVICDESK_RATE_PORTAL_TRACK_IP = _env_rate("CIVICDESK_RATE_PORTAL_TRACK_IP", "60/h")
+CIVICDESK_RATE_PORTAL_ACTION_IP = _env_rate("CIVICDESK_RATE_PORTAL_ACTION_IP", "20/h")
+# --- end of rate limits ---
+
 # --- messages to residents (civicdesk.notifications, docs/decisions/0021) ------------------
 # Channels a message is recorded for, when the requester gave the matching contact: "sms"
 # (mobile numbers), "email", "console" (the log only: development and training).

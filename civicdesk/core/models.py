@@ -57,3 +57,24 @@ class ScheduledJob(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RateCounter(models.Model):
+    """Requests counted for one (group, key) in its current fixed window (core/ratelimit.py).
+
+    The bucket is an HMAC of group and key, so no address, API key or phone number is stored in
+    clear; the group stays readable for operators. Rows whose window has ended are purged by
+    the scheduler's `purge_rate_counters` job."""
+
+    bucket = models.CharField(_("bucket"), max_length=64, unique=True)
+    group_name = models.CharField(_("group"), max_length=50)
+    hits = models.IntegerField(_("requests"), default=0)
+    # Unix time in whole seconds: compared in one SQL statement on SQLite and PostgreSQL alike.
+    expires_at = models.BigIntegerField(_("window ends"), db_index=True)
+
+    class Meta:
+        verbose_name = _("rate counter")
+        verbose_name_plural = _("rate counters")
+
+    def __str__(self) -> str:
+        return f"{self.group_name} {self.hits}"

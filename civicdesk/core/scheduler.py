@@ -22,6 +22,7 @@ class Periodic:
 
 def periodic_jobs() -> list[Periodic]:
     from civicdesk.cases.tasks import sweep_deadlines
+    from civicdesk.core.tasks import purge_rate_counters
     from civicdesk.notifications.tasks import sweep_outbox
 
     return [
@@ -36,6 +37,8 @@ def periodic_jobs() -> list[Periodic]:
             dt.timedelta(seconds=settings.CIVICDESK_NOTIFY_SWEEP_INTERVAL_SECONDS),
             sweep_outbox.enqueue,
         ),
+        # Rate limits: counters whose window has ended (docs/decisions/0023).
+        Periodic("purge_rate_counters", dt.timedelta(hours=1), purge_rate_counters.enqueue),
     ]
 
 

@@ -2,7 +2,8 @@
 
 Every failure is answered in the standard's error format, in the format the URL asked for:
 400 for bad input (naming the parameter), 403 for a missing or bad api_key, 404 for an unknown
-service, request or jurisdiction, 405 for a method the resource does not take.
+service, request or jurisdiction, 405 for a method the resource does not take, 429 with
+Retry-After past a rate limit (per client address; per api_key when one is sent).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from civicdesk.core.errors import DomainError, NotFound, ValidationFailed
+from civicdesk.core.ratelimit import Limit, check_rates, ip_key, retry_message, with_retry_after
 from civicdesk.open311 import renderers
 from civicdesk.open311.attributes import attribute_params
 from civicdesk.open311.models import ApiClient
@@ -64,6 +66,9 @@ def endpoint(*methods: str) -> Callable[[View], View]:
         def wrapper(request: HttpRequest, fmt: str, **kwargs: Any) -> HttpResponse:
             with _language(request):
                 try:
+                    wait = _rate_wait(request)
+                    if wait is not None:
+                        return _too_many(wait, fmt)
                     if request.method not in methods:
                         allowed = " or ".join(methods)
                         response = _refused(405, _("Use {methods}.").format(methods=allowed), fmt)
@@ -85,6 +90,37 @@ def endpoint(*methods: str) -> Callable[[View], View]:
 
 def _refused(status: int, description: str, fmt: str) -> HttpResponse:
     return renderers.errors_response(status, [(status, description)], fmt)
+
+
+def _rate_wait(request: HttpRequest, *, per_key: bool = True) -> int | None:
+    """Counts the request per client address and, when it sends one, per api_key (posts also
+    on their own, tighter, counter). Seconds to wait, or None."""
+    limits = [Limit("open311-ip", ip_key(request), settings.CIVICDESK_RATE_OPEN311_IP)]
+    unreadable: Exception | None = None
+    try:
+        key = _sent_key(request) if per_key else ""
+    except (SuspiciousOperation, MultiPartParserError) as error:
+        key, unreadable = "", error
+    if key:
+        limits.append(Limit("open311-key", key, settings.CIVICDESK_RATE_OPEN311_KEY))
+        if request.method == "POST":
+            limits.append(Limit("open311-post-key", key, settings.CIVICDESK_RATE_OPEN311_POST_KEY))
+    wait = check_rates(request, limits)
+    if wait is None and unreadable is not None:
+        # Django reads a broken body once only: answer it now (400), after counting it.
+        raise unreadable
+    return wait
+
+
+def _sent_key(request: HttpRequest) -> str:
+    """The api_key as the views read it (the form's first); unchecked: an unknown key is
+    counted too, and refused by the view."""
+    key = str(request.POST.get("api_key", "")) if request.method == "POST" else ""
+    return (key or str(request.GET.get("api_key", ""))).strip()[:MAX_PARAMETER_LENGTH]
+
+
+def _too_many(seconds: int, fmt: str) -> HttpResponse:
+    return with_retry_after(_refused(429, retry_message(seconds), fmt), seconds)
 
 
 def _domain_error(error: DomainError, fmt: str) -> HttpResponse:
@@ -294,4 +330,8 @@ def _window(start: dt.datetime | None, end: dt.datetime | None) -> tuple[dt.date
 
 def not_found(request: HttpRequest, path: str) -> HttpResponse:
     fmt = "json" if path.endswith(".json") else "xml"
+    # Probing unknown paths counts against the address like any other request.
+    wait = _rate_wait(request, per_key=False)
+    if wait is not None:
+        return _too_many(wait, fmt)
     return _refused(404, _("There is no such Open311 resource."), fmt)
