@@ -31,6 +31,10 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 LANGUAGES = {"zh-hans": "zh-CN", "en": "en-GB"}
 
 
+# The environment of the throw-away server, for the commands run beside it.
+ENV: dict[str, str] = {}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -102,12 +106,45 @@ def capture(base: str, browser_locale: str, lang: str, browser: object) -> None:
     phone = session("dispatcher", {"width": 390, "height": 844})
     phone.goto(base + "/cases/")
     shoot(phone, "queue-phone", lang)
+    capture_portal(base, browser_locale, lang, browser)
+
+
+def capture_portal(base: str, browser_locale: str, lang: str, browser: object) -> None:
+    """The resident portal on a phone: the report form and a replied case opened with its
+    receipt code and tracking secret."""
+    context = browser.new_context(  # type: ignore[attr-defined]
+        locale=browser_locale, viewport={"width": 390, "height": 844}
+    )
+    page: Page = context.new_page()
+    page.goto(base + "/portal/submit/")
+    shoot(page, "portal-submit", lang)
+    code, secret = replied_case_proof()
+    page.goto(base + "/track/?code=" + code)
+    page.fill("#id_secret", secret)
+    page.click("#track-submit")
+    page.wait_for_selector("#resident-case")
+    shoot(page, "portal-case", lang)
+
+
+def replied_case_proof() -> tuple[str, str]:
+    script = (
+        "from civicdesk.cases.models import Case;"
+        "from civicdesk.cases.receipt_codes import tracking_secret;"
+        "c = Case.objects.filter(status='replied').order_by('-id').first();"
+        "print(c.receipt_code, tracking_secret(c.receipt_code))"
+    )
+    output = subprocess.run(
+        [PYTHON, "manage.py", "shell", "-c", script],
+        cwd=ROOT, env=ENV, check=True, capture_output=True, text=True,
+    ).stdout.split()
+    return output[-2], output[-1]
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp}/screens.sqlite3",
                "CIVICDESK_VAR_DIR": tmp, "DEBUG": "1"}
+        ENV.update(env)
         prepare(env)
         port = free_port()
         server = subprocess.Popen(

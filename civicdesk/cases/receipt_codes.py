@@ -8,7 +8,11 @@ mistyped symbol and every swap of two neighbours. Shown as XXXXX-XXXXX.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
+
+from django.conf import settings
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CHECK_ALPHABET = ALPHABET + "*~$=U"
@@ -43,3 +47,28 @@ def normalise_receipt_code(text: str) -> str | None:
     if any(symbol not in ALPHABET for symbol in body) or check_symbol(body) != check:
         return None
     return f"{raw[:5]}-{raw[5:]}"
+
+
+_SECRET_SYMBOLS = 8
+
+
+def tracking_secret(receipt_code: str) -> str:
+    """The secret printed on the receipt beside the code (XXXX-XXXX, 40 bits).
+
+    With the code it opens the case on the portal for a resident who gave no phone (an
+    anonymous report). It is an HMAC of the code under CIVICDESK_TRACKING_KEY, so nothing is
+    stored and every case, old or new, has one; 40 bits cannot be guessed at the portal's
+    rate limits.
+    """
+    digest = hmac.new(
+        settings.CIVICDESK_TRACKING_KEY.encode(), receipt_code.encode(), hashlib.sha256
+    ).digest()
+    number = int.from_bytes(digest[:5])
+    symbols = "".join(ALPHABET[(number >> (5 * i)) & 31] for i in range(_SECRET_SYMBOLS))
+    return f"{symbols[:4]}-{symbols[4:]}"
+
+
+def secret_matches(receipt_code: str, typed: str) -> bool:
+    raw = "".join(ch for ch in typed.upper() if ch.isalnum()).translate(_TYPO_MAP)
+    expected = tracking_secret(receipt_code).replace("-", "")
+    return hmac.compare_digest(raw.encode(), expected.encode())

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     # Messages to residents: the outbox (docs/decisions/0021).
     "civicdesk.notifications",
     "civicdesk.open311",
+    # The resident portal: submit, track, rate, request review (issue 4).
+    "civicdesk.portal",
 ]
 
 MIDDLEWARE = [
@@ -194,6 +196,17 @@ CIVICDESK_CENTRE_NAME = env_str("CIVICDESK_CENTRE_NAME", "")
 CIVICDESK_PUBLIC_TRACK_URL = env_str(
     "CIVICDESK_PUBLIC_TRACK_URL", "http://127.0.0.1:8000/track/?code={code}"
 )
+
+# --- Resident portal (civicdesk.portal) ---
+# The key behind the tracking secret printed on receipts (an HMAC of the receipt code, so
+# nothing is stored). Changing it invalidates every printed secret; phone digits keep working.
+CIVICDESK_TRACKING_KEY = env_str("CIVICDESK_TRACKING_KEY", "") or "tracking:" + SECRET_KEY
+# Staff names on the resident's timeline: off by default (departments only).
+CIVICDESK_PORTAL_SHOW_STAFF_NAMES = env_bool("CIVICDESK_PORTAL_SHOW_STAFF_NAMES", False)
+# Map tiles for the location pin; empty shows the map without tiles (the pin still works).
+CIVICDESK_MAP_TILE_URL = env_str("CIVICDESK_MAP_TILE_URL", "")
+# "lat,lng" the map opens at; empty: the middle of the areas that have boundaries.
+CIVICDESK_MAP_CENTRE = env_str("CIVICDESK_MAP_CENTRE", "")
 
 # Open311 GeoReport v2 (/open311/v2/): the jurisdiction_id served by default (keys may name
 # others), the discovery document's contact and key-service text, the most requests one GET

@@ -10,5 +10,7 @@ urlpatterns = [
     path("supervision/", include("civicdesk.supervision.urls")),
     path("documents/", include("civicdesk.documents.urls")),
     path("open311/v2/", include("civicdesk.open311.urls")),
+    # The resident portal (/portal/, /track/) before the workbench, which owns the rest of "/".
+    path("", include("civicdesk.portal.urls")),
     path("", include("civicdesk.workbench.urls")),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -71,12 +72,13 @@ def build_organisation(*, now: dt.datetime) -> DemoOrg:
 
 def _build_areas(county: Area) -> tuple[list[Area], list[Area], list[Area]]:
     townships, villages, grids = [], [], []
-    for spec in content.TOWNSHIPS:
+    for index, spec in enumerate(content.TOWNSHIPS):
         township = Area.objects.create(
             code=county.code + spec.suffix,
             name=spec.name,
             level=AreaLevel.TOWNSHIP,
             parent=county,
+            polygon=_township_box(index),
         )
         townships.append(township)
         for village_spec in spec.villages:
@@ -97,6 +99,16 @@ def _build_areas(county: Area) -> tuple[list[Area], list[Area], list[Area]]:
                     )
                 )
     return townships, villages, grids
+
+
+def _township_box(index: int) -> dict[str, Any]:
+    """A made-up boundary around where the demo places the township's cases (generator.py),
+    so that a pin dropped on the portal's map finds its township."""
+    lat = content.COUNTY_LAT + index * 0.03
+    lng = content.COUNTY_LNG + index * 0.04
+    south, north, west, east = lat - 0.015, lat + 0.015, lng - 0.02, lng + 0.02
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    return {"type": "Polygon", "coordinates": [ring]}
 
 
 def _build_centres(county: Area, townships: list[Area]) -> dict[str, Centre]:

@@ -265,7 +265,7 @@ class TimelineEntry:
 
 # Keys already said by another key (a receipt code beside its id) or of no use to staff.
 HIDDEN_KEYS = frozenset(
-    {"into", "review_case", "attachment", "received_at", "area", "category", "notice", "text"}
+    {"into", "review_case", "attachment", "received_at", "area", "category", "notice", "text", "by"}
 )
 
 
@@ -280,12 +280,19 @@ def _entry(event: CaseEvent, names: TimelineNames) -> TimelineEntry:
         event=event,
         kind=event.kind,
         label=event_label(event.kind, params),
-        actor=str(event.actor) if event.actor else _("System"),
+        actor=_actor(event, params),
         from_status=_label(Status, event.from_status) if moved else "",
         to_status=_label(Status, event.to_status) if moved else "",
         details=[d for key, value in params.items() if (d := _detail(key, value, params, names))],
         text=str(params.get("text") or "") if event.kind == "notice" else "",
     )
+
+
+def _actor(event: CaseEvent, params: dict[str, Any]) -> str:
+    if event.actor is not None:
+        return str(event.actor)
+    # The resident's own actions on the portal carry no staff actor (cases.services).
+    return _("The resident (online)") if params.get("by") == "resident" else _("System")
 
 
 def event_label(kind: str, params: dict[str, Any]) -> str:

@@ -9,45 +9,17 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.functional import Promise
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from civicdesk.cases.choices import CaseType, ClockState, PartyRole
+from civicdesk.cases.choices import PartyRole
 from civicdesk.cases.models import Case
-from civicdesk.cases.notices import describe_length
+from civicdesk.cases.receipt_codes import tracking_secret
+from civicdesk.cases.resident_info import WHAT_HAPPENS_NEXT, running_deadlines
 from civicdesk.cases.serializers import mask_phone
 from civicdesk.workbench.intake.views import case_or_404
 
 LAYOUTS = ("a5", "80mm")
-
-WHAT_HAPPENS_NEXT: dict[str, str | Promise] = {
-    CaseType.PETITION: _(
-        "The centre decides within the time limit below whether to accept your petition and "
-        "tells you in writing. An accepted petition is handled by the responsible body, which "
-        "answers you in writing; if you disagree with the answer you may ask for a review."
-    ),
-    CaseType.REQUEST: _(
-        "Your request goes to the responsible department, which handles it and replies to you. "
-        "We will then ask you whether you are satisfied."
-    ),
-    CaseType.COMPLAINT: _(
-        "Your complaint is checked and passed to the responsible department. You will be told "
-        "the result; your identity is kept confidential if you asked for it."
-    ),
-    CaseType.DISPUTE: _(
-        "The centre contacts the parties to arrange mediation, which is voluntary and free. If "
-        "mediation does not settle the dispute, we tell you which legal procedure is open to you."
-    ),
-    CaseType.HAZARD: _(
-        "The hazard will be inspected and whoever is responsible ordered to remove it within a "
-        "time limit. If there is immediate danger, call 119 or 110 at once."
-    ),
-    CaseType.INCIDENT: _(
-        "The incident has been passed to the responsible departments for immediate action."
-    ),
-}
 
 # Who the slip names: the people it is handed to, never the other side of a dispute.
 RECEIPT_ROLES = {PartyRole.REQUESTER, PartyRole.REPRESENTATIVE}
@@ -72,6 +44,7 @@ def receipt(request: HttpRequest, pk: int) -> HttpResponse:
             "next_steps": WHAT_HAPPENS_NEXT.get(case.type, ""),
             "deadlines": running_deadlines(case),
             "parties": receipt_parties(case),
+            "tracking_secret": tracking_secret(case.receipt_code),
         },
     )
 
@@ -83,19 +56,6 @@ def qr_svg(url: str) -> SafeString:
         scale=1, omitsize=True, border=2, title=None
     )
     return mark_safe(svg)  # noqa: S308
-
-
-def running_deadlines(case: Case) -> list[dict[str, Any]]:
-    return [
-        {
-            "label": clock.get_kind_display(),
-            "due_at": clock.due_at,
-            "length": describe_length(clock.length + clock.extended_by, clock.unit),
-            "basis": clock.basis_display,
-        }
-        for clock in case.clocks.all()
-        if clock.state == ClockState.RUNNING
-    ]
 
 
 def receipt_parties(case: Case) -> list[dict[str, Any]]:
