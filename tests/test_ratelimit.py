@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import threading
 import xml.etree.ElementTree as ET
 from typing import Any
@@ -258,6 +259,18 @@ def test_all_limits_of_a_request_take_one_query_and_the_longest_wait_wins(rf: An
         assert check_rates(request, limits) == 3600
         assert check_rate(request, group="a", key="other", rate="1/m") is None
     assert set(RateCounter.objects.values_list("group_name", flat=True)) == {"a", "b"}
+
+
+@pytest.mark.django_db
+def test_reaching_a_limit_is_logged_once_per_window(rf: Any, caplog: Any) -> None:
+    request = rf.get("/", REMOTE_ADDR="198.51.100.7")
+    with caplog.at_level(logging.INFO, logger="civicdesk.core.ratelimit"):
+        for _ in range(5):
+            check_rate(request, group="portal-submit", key="198.51.100.7", rate="2/h")
+    lines = [record.getMessage() for record in caplog.records]
+    assert len(lines) == 1
+    assert "portal-submit" in lines[0]
+    assert "198.51.100.7" in lines[0]
 
 
 @pytest.mark.django_db

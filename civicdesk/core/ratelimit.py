@@ -81,29 +81,25 @@ def check_rates(request: HttpRequest, limits: Sequence[Limit]) -> int | None:
     if not settings.CIVICDESK_RATELIMIT_ENABLED:
         return None
     now = int(time.time())
-    rows = _rows(limits, now)
+    rows = _rows(limits)
     if not rows:
         return None
-    groups = {bucket: (group, rate) for bucket, group, rate in rows}
-    waits = [
-        expires_at - now
+    rates = {bucket: (group, rate) for bucket, group, rate in rows}
+    refused = [
+        (group, hits - rate.limit, expires_at - now)
         for bucket, hits, expires_at in _count(rows, now)
-        if hits > groups[bucket][1].limit
+        for group, rate in [rates[bucket]]
+        if hits > rate.limit
     ]
-    if not waits:
+    if not refused:
         return None
-    wait = max(1, max(waits))
-    logger.info(
-        "rate limit: %s refused for %s s (%s %s)",
-        ",".join(sorted(group for group, _rate in groups.values())),
-        wait,
-        client_ip(request),
-        request.path,
-    )
-    return wait
+    for group, over, wait in refused:
+        if over == 1:  # once per window, not once per refused request: a flood stays one line
+            logger.info("rate limit %s reached by %s (%s s left)", group, client_ip(request), wait)
+    return max(1, *(wait for _group, _over, wait in refused))
 
 
-def _rows(limits: Sequence[Limit], now: int) -> list[tuple[str, str, Rate]]:
+def _rows(limits: Sequence[Limit]) -> list[tuple[str, str, Rate]]:
     # One row per bucket (PostgreSQL refuses to update a row twice in one statement), sorted
     # so that concurrent statements lock rows in the same order and cannot deadlock.
     rows = {
