@@ -461,3 +461,24 @@ def test_a_damaged_upload_gets_the_bad_request_page_not_a_server_error(world, cl
     )
     assert response.status_code == 400
     assert Case.objects.count() == 0
+
+
+def test_a_merged_duplicates_resident_cannot_act_on_the_master(world, client):
+    master = Case.objects.get(pk=drive_to(world, "replied", type="petition", category="PET"))
+    duplicate = Case.objects.get(pk=create_case(world, type="petition", category="PET")["id"])
+    # Merging needs an open master: set up as if the duplicate was merged before the reply.
+    Case.objects.filter(pk=master.pk).update(status=Status.ACCEPTED)
+    act_ok(world, duplicate.pk, "merge", into=master.pk)
+    Case.objects.filter(pk=master.pk).update(status=Status.REPLIED)
+    open_case(client, duplicate.receipt_code, digits="5678")
+    page = client.get(f"/track/{duplicate.receipt_code}/", **EN).content.decode()
+    assert 'id="merged-note"' in page
+    assert 'id="rate-form"' not in page and 'id="review-form"' not in page
+    response = client.post(
+        f"/track/{duplicate.receipt_code}/rate/",
+        {"satisfaction": "unsatisfied", "version": duplicate.version + 1},
+        **EN,
+    )
+    assert response.status_code == 400
+    master.refresh_from_db()
+    assert master.satisfaction == ""

@@ -99,7 +99,10 @@ def resident_case(case: Case, *, now: dt.datetime | None = None) -> ResidentCase
         .get(pk=shown.pk)
     )
     clocks = list(shown.clocks.all())
-    window = _review_window(clocks, now)
+    # A merged duplicate's resident reads the master's progress but does not act on the master:
+    # its reply, rating and review belong to the master's own requester.
+    own = shown.pk == case.pk
+    window = _review_window(clocks, now) if own else None
     level = review_level(shown)
     return ResidentCase(
         case=shown,
@@ -114,8 +117,10 @@ def resident_case(case: Case, *, now: dt.datetime | None = None) -> ResidentCase
         reply=shown.reply if shown.replied_at else "",
         review_window_until=window.due_at if window else None,
         reviews=list(shown.reviews.all()),
-        may_rate=shown.status == S.REPLIED and not shown.satisfaction,
-        may_reopen=shown.status == S.REPLIED and shown.satisfaction == Satisfaction.UNSATISFIED,
+        may_rate=own and shown.status == S.REPLIED and not shown.satisfaction,
+        may_reopen=own
+        and shown.status == S.REPLIED
+        and shown.satisfaction == Satisfaction.UNSATISFIED,
         may_request_review=window is not None and level < 2,
         review_is_final=level >= 2,
     )

@@ -226,10 +226,9 @@ def _act(
     if refused := _limited(request, "portal-action", settings.CIVICDESK_RATE_PORTAL_ACTION_IP):
         return refused
     form = form_class(request.POST, prefix=prefix)
-    shown = selectors.resident_case(case).case
     if form.is_valid():
         try:
-            _run(what, shown, form.cleaned_data)
+            _run(what, case, form.cleaned_data)
         except Conflict:
             form.add_error(None, _("The case changed while you were reading it; see it below."))
         except ValidationFailed as failure:
