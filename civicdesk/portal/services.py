@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -70,8 +71,11 @@ class Submission:
 def portal_user() -> User:
     """The staff identity portal cases are registered under: an intake clerk over every
     top-level area, who cannot sign in. Cases show "registered by: Resident portal"."""
+    # The name is stored once, in the centre's language, whoever happens to submit first.
+    with translation.override(settings.LANGUAGE_CODE):
+        display_name = _("Resident portal")
     user, created = User.objects.get_or_create(
-        username=PORTAL_USERNAME, defaults={"display_name": _("Resident portal")}
+        username=PORTAL_USERNAME, defaults={"display_name": display_name}
     )
     if created:
         user.set_unusable_password()
