@@ -9,6 +9,7 @@ from a proven case are proven too (they carry the same parties).
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,7 @@ class Outcome:
 def open_case(claim: Claim, *, address: str, now: dt.datetime | None = None) -> Outcome:
     """Checks a claim, counting wrong answers (guard) and refusing while they must wait."""
     now = now or timezone.now()
+    claim = _half_width(claim)
     code = normalise_receipt_code(claim.code)
     if code is None:
         return Outcome(field="code", problem=_("This is not a receipt code; check it again."))
@@ -54,7 +56,7 @@ def open_case(claim: Claim, *, address: str, now: dt.datetime | None = None) -> 
             problem=_("Give the last four digits of your phone, or the tracking secret."),
         )
     keys = [guard.address_key(address)] + ([] if using_secret else [guard.code_key(code)])
-    wait = guard.seconds_to_wait(keys, now=now)
+    wait = guard.admit(keys, now=now)  # counts this try against the code before checking it
     if wait:
         return Outcome(wait_seconds=wait)
     case = Case.objects.filter(receipt_code=code).first()
@@ -66,6 +68,15 @@ def open_case(claim: Claim, *, address: str, now: dt.datetime | None = None) -> 
         )
     guard.record_success(code)
     return Outcome(case=case)
+
+
+def _half_width(claim: Claim) -> Claim:
+    # Chinese input methods in full-width mode type ＡＢＣ－１２３４; NFKC makes them ABC-1234.
+    return Claim(
+        code=unicodedata.normalize("NFKC", claim.code),
+        phone_digits=unicodedata.normalize("NFKC", claim.phone_digits),
+        secret=unicodedata.normalize("NFKC", claim.secret),
+    )
 
 
 def _four_digits(text: str) -> bool:

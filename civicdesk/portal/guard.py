@@ -11,6 +11,9 @@ process sees the same counts):
 The tracking secret printed on the receipt (40 bits) is not guessable at these rates, so a
 code locked by someone else's guessing still opens with its secret; only the address limit
 applies to it.
+
+Each try is counted against its code before its answer is checked (and cleared when it was
+right), so tries sent at the same moment cannot all slip through as the free ones.
 """
 
 from __future__ import annotations
@@ -37,10 +40,33 @@ def address_key(address: str) -> str:
     return f"ip:{address}"[:80]
 
 
-def seconds_to_wait(keys: list[str], *, now: dt.datetime) -> int:
-    """How long the caller must wait before the next try (0: may try now)."""
-    waits = [_wait(guard, now) for guard in TrackingGuard.objects.filter(key__in=keys)]
-    return max(waits, default=0)
+def admit(keys: list[str], *, now: dt.datetime) -> int:
+    """Lets one try through, or says how long the caller must wait first (nothing counted then).
+
+    A try that goes through is counted against its receipt code at once, before its answer is
+    checked, under a lock on the counters: tries sent at the same moment at one code (from
+    many addresses) queue here and each sees those before it, so a burst cannot all pass as
+    the free ones. A right answer clears the code's count (`record_success`). An address is
+    counted after a wrong answer (`record_failure`): its tries are already counted one by one
+    by the portal's rate limit, and a right answer must not cost the next visitor a wait.
+    """
+    in_advance = sorted(key for key in set(keys) if key.startswith("code:"))
+    for key in in_advance:
+        # The row exists before it is locked: locking a row that is not there yet locks
+        # nothing, and a burst at a fresh code would pass unseen.
+        TrackingGuard.objects.get_or_create(
+            key=key, defaults={"window_started_at": now, "last_failed_at": now}
+        )
+    with transaction.atomic():
+        locked = TrackingGuard.objects.select_for_update().filter(key__in=keys).order_by("key")
+        guards = list(locked)
+        wait = max((_wait(guard, now) for guard in guards), default=0)
+        if wait:
+            return wait
+        for guard in guards:
+            if guard.key in in_advance:
+                _count_failure(guard, now)
+    return 0
 
 
 def _wait(guard: TrackingGuard, now: dt.datetime) -> int:
@@ -56,20 +82,22 @@ def _wait(guard: TrackingGuard, now: dt.datetime) -> int:
 
 
 def record_failure(keys: list[str], *, now: dt.datetime) -> None:
+    """A wrong answer: counts it against the address (`admit` has counted it for the code)."""
     with transaction.atomic():
         for key in keys:
-            _count_failure(key, now)
+            if not key.startswith("code:"):
+                guard, _created = TrackingGuard.objects.select_for_update().get_or_create(
+                    key=key, defaults={"window_started_at": now, "last_failed_at": now}
+                )
+                _count_failure(guard, now)
 
 
-def _count_failure(key: str, now: dt.datetime) -> None:
-    guard, _created = TrackingGuard.objects.select_for_update().get_or_create(
-        key=key, defaults={"window_started_at": now, "last_failed_at": now}
-    )
+def _count_failure(guard: TrackingGuard, now: dt.datetime) -> None:
     if now - guard.window_started_at > WINDOW:
         guard.failures, guard.window_started_at, guard.blocked_until = 0, now, None
     guard.failures += 1
     guard.last_failed_at = now
-    if guard.failures >= BLOCK_AFTER[key.split(":", 1)[0]]:
+    if guard.failures >= BLOCK_AFTER[guard.key.split(":", 1)[0]]:
         guard.blocked_until = guard.window_started_at + WINDOW
     guard.save()
 

@@ -16,11 +16,13 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from shapely.ops import unary_union
 
+from civicdesk.cases.choices import Action as A
 from civicdesk.cases.choices import CaseType, ClockKind, ClockState, Satisfaction
 from civicdesk.cases.choices import Status as S
-from civicdesk.cases.models import Case, CaseClock, Category
+from civicdesk.cases.models import Case, CaseClock, CaseEvent, Category
 from civicdesk.cases.resident_info import WHAT_HAPPENS_NEXT
 from civicdesk.cases.services import review_level
+from civicdesk.cases.transitions import TRANSITIONS
 from civicdesk.organization.geo import area_index
 from civicdesk.organization.models import Area, Department
 from civicdesk.portal.timeline import PublicEntry, public_entries
@@ -66,6 +68,7 @@ class Deadline:
 class ResidentCase:
     case: Case  # the case whose progress is shown (the master, for a merged duplicate)
     asked_code: str  # the code the resident gave
+    title: str  # the resident's own matter (a merged duplicate's, not the master's)
     status_text: str
     category: str
     area: str
@@ -92,7 +95,9 @@ def resident_case(case: Case, *, now: dt.datetime | None = None) -> ResidentCase
     shown = (
         Case.objects.select_related("category", "area", "department")
         .prefetch_related(
-            "events",
+            # The actor is shown when CIVICDESK_PORTAL_SHOW_STAFF_NAMES is on: one query, not one
+            # per event.
+            Prefetch("events", queryset=CaseEvent.objects.select_related("actor")),
             Prefetch("clocks", queryset=CaseClock.objects.order_by("due_at")),
             Prefetch("reviews", queryset=Case.objects.order_by("received_at")),
         )
@@ -107,21 +112,26 @@ def resident_case(case: Case, *, now: dt.datetime | None = None) -> ResidentCase
     return ResidentCase(
         case=shown,
         asked_code=case.receipt_code,
+        title=case.title,
         status_text=str(STATUS_FOR_RESIDENT.get(shown.status, shown.get_status_display())),
         category=category_name(shown.category),
         area=shown.area.name,
         department=department_name(shown.department) if shown.department else "",
         next_steps=str(WHAT_HAPPENS_NEXT.get(shown.type, "")),
         deadlines=_deadlines(clocks),
-        timeline=public_entries(list(shown.events.all()), _department_names()),
+        timeline=public_entries(list(shown.events.all()), _department_names(), own=own),
         reply=shown.reply if shown.replied_at else "",
         review_window_until=window.due_at if window else None,
-        reviews=list(shown.reviews.all()),
+        reviews=list(shown.reviews.all()) if own else [],
         may_rate=own and shown.status == S.REPLIED and not shown.satisfaction,
         may_reopen=own
         and shown.status == S.REPLIED
         and shown.satisfaction == Satisfaction.UNSATISFIED,
-        may_request_review=window is not None and level < 2,
+        # The window keeps running while a reopened case is handled again; the request waits
+        # for the new reply (the transition table allows it from replied and closed only).
+        may_request_review=window is not None
+        and level < 2
+        and shown.status in TRANSITIONS[A.REQUEST_REVIEW].sources,
         review_is_final=level >= 2,
     )
 

@@ -127,11 +127,27 @@ PUBLIC_EVENTS: dict[str, Describe] = {
 }
 
 
-def public_entries(events: list[CaseEvent], department_names: dict[str, str]) -> list[PublicEntry]:
+# What the resident of a merged duplicate reads of the master's timeline: its progress, but not
+# what the master's own requester wrote or was sent (their rating and note, their reasons,
+# their notices, the codes of their review cases): that person is another party to them.
+FOR_A_MERGED_DUPLICATE: dict[str, Describe] = {
+    **{kind: describe for kind, describe in PUBLIC_EVENTS.items() if kind != A.RATE},
+    A.REOPEN: _fixed(gettext_lazy("Reopened for further handling.")),
+    A.REQUEST_REVIEW: _fixed(gettext_lazy("A review by the next level was requested.")),
+    "notice": _fixed(gettext_lazy("A written notice was issued.")),
+}
+
+
+def public_entries(
+    events: list[CaseEvent], department_names: dict[str, str], *, own: bool = True
+) -> list[PublicEntry]:
+    """The public entries of a case's events; `own` is False when the reader's code is a
+    duplicate merged into this case."""
     show_staff = settings.CIVICDESK_PORTAL_SHOW_STAFF_NAMES
+    table = PUBLIC_EVENTS if own else FOR_A_MERGED_DUPLICATE
     entries = []
     for event in events:
-        describe = PUBLIC_EVENTS.get(event.kind)
+        describe = table.get(event.kind)
         if describe is None:
             continue
         text, detail = describe(event.params or {}, department_names)

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -56,6 +57,7 @@ def submit(request: HttpRequest) -> HttpResponse:
         return refused
     form = SubmitForm(request.POST)
     if not form.is_valid():
+        _show_hidden_field_errors(form)
         return _submit_page(request, form, status=400)
     if form.cleaned_data["website"]:
         # The honeypot was filled: a bot. Nothing is written; a person never sees this.
@@ -69,7 +71,7 @@ def submit(request: HttpRequest) -> HttpResponse:
     except ValidationFailed as failure:
         _add_errors(form, failure.errors)
         return _submit_page(request, form, status=400)
-    access.grant(request.session, case)
+    _grant(request, case)
     return redirect("portal:submitted", code=case.receipt_code)
 
 
@@ -88,6 +90,19 @@ def _submission(data: dict[str, Any]) -> services.Submission:
         anonymous=data["anonymous"],
         idempotency_key=data["idempotency_key"],
     )
+
+
+def _show_hidden_field_errors(form: Any) -> None:
+    # Hidden fields (map pin, version, idempotency key) have no place on the page to show an
+    # error: the form's general errors say it instead.
+    for field in form.hidden_fields():
+        if not field.errors:
+            continue
+        if field.name in ("latitude", "longitude"):
+            for problem in field.errors:
+                form.add_error(None, _("Map pin: {problem}").format(problem=problem))
+        else:  # only a damaged or tampered page gets these wrong
+            form.add_error(None, _("The page is out of date or damaged; reload it and try again."))
 
 
 def _add_errors(form: Any, errors: dict[str, list[str]]) -> None:
@@ -151,8 +166,15 @@ def track(request: HttpRequest) -> HttpResponse:
     if outcome.case is None:
         form.add_error(outcome.field or None, outcome.problem)
         return render(request, "portal/track.html", {"form": form}, status=400)
-    access.grant(request.session, outcome.case)
+    _grant(request, outcome.case)
     return redirect("portal:case", code=outcome.case.receipt_code)
+
+
+def _grant(request: HttpRequest, case: Case) -> None:
+    # A new session key with every proof: a cookie noted earlier on a shared or kiosk browser
+    # (or planted there) must not open the case the next resident proves.
+    request.session.cycle_key()
+    access.grant(request.session, case)
 
 
 @require_http_methods(["POST"])
@@ -170,7 +192,7 @@ def _granted_case(request: HttpRequest, code: str) -> Case | None:
 
 
 def _to_track_form(code: str) -> HttpResponseRedirect:
-    return HttpResponseRedirect(reverse("portal:track") + "?code=" + code[:20])
+    return HttpResponseRedirect(reverse("portal:track") + "?" + urlencode({"code": code[:20]}))
 
 
 @require_http_methods(["GET"])
@@ -237,6 +259,8 @@ def _act(
             form.add_error(None, str(error))
         else:
             return redirect(reverse("portal:case", kwargs={"code": case.receipt_code}) + "#done")
+    else:
+        _show_hidden_field_errors(form)
     return _case_page(request, case, forms={FORM_NAMES[what]: form}, status=400)
 
 
