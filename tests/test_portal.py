@@ -96,6 +96,12 @@ def test_submit_registers_a_web_case_with_photos_and_shows_code_and_secret(world
     page = client.get(response["Location"], **EN).content.decode()
     assert case.receipt_code in page and tracking_secret(case.receipt_code) in page
     assert "Time limits" in page
+    # Another visit that proves the case with phone digits does not get the secret.
+    other = Client()
+    open_case(other, case.receipt_code, digits="5678")
+    redirected = other.get(response["Location"], **EN)
+    assert redirected.status_code == 302
+    assert redirected["Location"] == f"/track/{case.receipt_code}/"
 
 
 def test_a_double_submit_is_one_case(world, client):
@@ -226,7 +232,9 @@ def test_a_merged_duplicate_shows_the_masters_progress(world, client):
     assert case.merged_into is not None
     open_case(client, case.receipt_code, digits="5678")
     page = client.get(f"/track/{case.receipt_code}/", **EN).content.decode()
-    assert 'id="merged-note"' in page and case.merged_into.receipt_code in page
+    assert 'id="merged-note"' in page and 'data-kind="create"' in page
+    # The master belongs to another resident: its code and reply are not shown.
+    assert case.merged_into.receipt_code not in page
 
 
 # --- the public timeline ---------------------------------------------------------------------
@@ -304,6 +312,8 @@ def test_unsatisfied_then_reopen(world, client):
         {"satisfaction": "unsatisfied", "version": case.version},
     )
     case.refresh_from_db()
+    # An unsatisfied rating does not answer the follow-up: staff must still call back.
+    assert case.clocks.get(kind=ClockKind.FOLLOW_UP).state == ClockState.RUNNING
     page = client.get(f"/track/{case.receipt_code}/", **EN).content.decode()
     assert 'id="reopen-form"' in page
     response = client.post(
@@ -314,6 +324,7 @@ def test_unsatisfied_then_reopen(world, client):
     case.refresh_from_db()
     assert case.status == Status.REOPENED
     assert case.events.get(kind="reopen").params == {"reason": "路灯还是不亮", "by": "resident"}
+    assert case.clocks.get(kind=ClockKind.FOLLOW_UP).state != ClockState.RUNNING
 
 
 def test_reopen_is_refused_unless_the_resident_was_unsatisfied(world, client):

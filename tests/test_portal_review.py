@@ -211,12 +211,6 @@ def test_posts_without_the_csrf_token_are_refused(world):
     assert response.status_code == 403
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cases/clocks.py follow_action does not restart a running review window on a new "
-    "reply: after a reopening, the 30 days still count from the first reply (art. 35 counts "
-    "from the written reply the resident contests). Not the portal's to fix.",
-)
 def test_the_review_window_counts_from_the_reply_given_after_a_reopening(world, client):
     petition = proven(world, client, "replied", type="petition", category="PET")
     url = f"/track/{petition.receipt_code}/"

@@ -8,9 +8,10 @@ from typing import Any
 from django.db.models import Max
 
 from civicdesk.cases.choices import Action as A
-from civicdesk.cases.choices import ClockKind, ClockState, WarningLevel
+from civicdesk.cases.choices import ClockKind, ClockState, Satisfaction, WarningLevel
 from civicdesk.cases.choices import Status as S
 from civicdesk.cases.deadline_rules import (
+    RATED_SATISFIED,
     ClockRule,
     LengthOverride,
     default_rules_for,
@@ -122,6 +123,8 @@ def follow_action(
     follow-up reopens the case too).
     """
     triggers = {action} | ({A.REOPEN} if entered == S.REOPENED else set())
+    if action == A.RATE and params.get("satisfaction") != Satisfaction.UNSATISFIED:
+        triggers.add(RATED_SATISFIED)
     extra = _per_case_lengths(params)
     rules = rules_for_case(case, extra)
     # A case being registered has no clocks yet: no need to ask.
@@ -131,6 +134,9 @@ def follow_action(
         else list(case.clocks.exclude(state__in=[ClockState.MET, ClockState.MISSED]))
     )
     stopping = {rule.kind for rule in rules if triggers & rule.stops_on}
+    # A resident's window counts from the latest act that opens it: a new reply after a
+    # reopening gives a fresh 30 days to request review of that reply (art. 35).
+    stopping |= {rule.kind for rule in rules if rule.is_window and triggers & rule.starts_on}
     for clock in open_clocks:
         # A finished case stops its clocks, except the resident's windows: a closed petition
         # may still be taken to review within 30 days of its reply.

@@ -63,6 +63,9 @@ def _rule(
 # Triggers that are not staff actions: a review case opened at the upper centre, and (for the
 # mediation module) an agreement signed and its judicial confirmation applied for.
 REVIEW_OPENED = "review_opened"
+# The resident rated the reply satisfied or basically satisfied on the portal: that answers the
+# follow-up. An unsatisfied rating leaves the follow-up clock running, so staff still call back.
+RATED_SATISFIED = "rated_satisfied"
 AGREEMENT_SIGNED = "agreement_signed"
 CONFIRMATION_APPLIED = "confirmation_applied"
 
@@ -91,12 +94,12 @@ DEFAULT_RULES: tuple[ClockRule, ...] = (
     _rule(T.REQUEST, K.HANDLING, 10, U.WORKING_DAYS, _LOCAL_12345, {A.DISPATCH}, {A.REPORT},
           max_extension=10),
     _rule(T.REQUEST, K.FOLLOW_UP, 3, U.WORKING_DAYS, _("Local practice: follow-up visit"),
-          {A.REPLY}, {A.FOLLOW_UP, A.RATE}),
+          {A.REPLY}, {A.FOLLOW_UP, RATED_SATISFIED, A.REOPEN}),
     _rule(T.COMPLAINT, K.DISPATCH, 1, U.WORKING_DAYS, _LOCAL_12345, {A.CREATE}, _REGISTRATION),
     _rule(T.COMPLAINT, K.HANDLING, 10, U.WORKING_DAYS, _LOCAL_12345, {A.DISPATCH}, {A.REPORT},
           max_extension=10),
     _rule(T.COMPLAINT, K.FOLLOW_UP, 3, U.WORKING_DAYS, _("Local practice: follow-up visit"),
-          {A.REPLY}, {A.FOLLOW_UP, A.RATE}),
+          {A.REPLY}, {A.FOLLOW_UP, RATED_SATISFIED, A.REOPEN}),
     _rule(T.DISPUTE, K.MEDIATION, 30, U.DAYS,
           _("Ministry of Justice rules on people's mediation (2002); Shenzhen Special "
             "Economic Zone regulations on diversified dispute resolution (2022), art. 25: "

@@ -120,7 +120,8 @@ def resident_case(case: Case, *, now: dt.datetime | None = None) -> ResidentCase
         next_steps=str(WHAT_HAPPENS_NEXT.get(shown.type, "")),
         deadlines=_deadlines(clocks),
         timeline=public_entries(list(shown.events.all()), _department_names(), own=own),
-        reply=shown.reply if shown.replied_at else "",
+        # The master's reply answers its own requester and may name them: not shown to others.
+        reply=shown.reply if shown.replied_at and own else "",
         review_window_until=window.due_at if window else None,
         reviews=list(shown.reviews.all()) if own else [],
         may_rate=own and shown.status == S.REPLIED and not shown.satisfaction,

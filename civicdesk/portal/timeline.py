@@ -90,9 +90,10 @@ def _reopened(params: dict[str, Any], names: dict[str, str]) -> tuple[str, str]:
 
 def _review_requested(params: dict[str, Any], names: dict[str, str]) -> tuple[str, str]:
     code = str(params.get("review_receipt_code") or "")
-    return _("Review requested; the review has receipt code {code}.").format(code=code), str(
-        params.get("reason") or ""
-    )
+    # A review staff recorded for the resident may carry staff's wording; the resident's own
+    # reasons are theirs to read.
+    reason = str(params.get("reason") or "") if params.get("by") == "resident" else ""
+    return _("Review requested; the review has receipt code {code}.").format(code=code), reason
 
 
 def _merged(params: dict[str, Any], names: dict[str, str]) -> tuple[str, str]:

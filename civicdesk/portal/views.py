@@ -28,6 +28,9 @@ from civicdesk.portal.forms import RateForm, ReasonForm, SubmitForm, TrackForm
 
 logger = logging.getLogger(__name__)
 
+# The receipt code of the report this visit sent (the receipt page with its secret).
+SUBMITTED_KEY = "portal_submitted"
+
 
 def _too_many(request: HttpRequest, seconds: int) -> HttpResponse:
     response = render(
@@ -72,6 +75,7 @@ def submit(request: HttpRequest) -> HttpResponse:
         _add_errors(form, failure.errors)
         return _submit_page(request, form, status=400)
     _grant(request, case)
+    request.session[SUBMITTED_KEY] = case.receipt_code
     return redirect("portal:submitted", code=case.receipt_code)
 
 
@@ -130,6 +134,10 @@ def submitted(request: HttpRequest, code: str) -> HttpResponse:
     case = _granted_case(request, code)
     if case is None:
         return _to_track_form(code)
+    if request.session.get(SUBMITTED_KEY) != case.receipt_code:
+        # The secret is shown to the visit that sent the report only: someone who opened the
+        # case with phone digits must not turn that into a lasting proof.
+        return redirect("portal:case", code=case.receipt_code)
     context = {
         "case": case,
         "secret": tracking_secret(case.receipt_code),
