@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from PIL import ExifTags, Image
 
 from civicdesk.cases.attachments import (
@@ -48,8 +49,8 @@ def upload(name: str, content: bytes) -> SimpleUploadedFile:
 
 
 def refusal(content: bytes, name: str = "photo.jpg", **options) -> tuple[str, str]:
-    """(field, message) of the one error prepare_upload raises."""
-    with pytest.raises(ValidationFailed) as caught:
+    """(field, message) of the one error prepare_upload raises, in English."""
+    with translation.override("en"), pytest.raises(ValidationFailed) as caught:
         prepare_upload(upload(name, content), **options)
     [(field, [message])] = caught.value.errors.items()
     return field, message
