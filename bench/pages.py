@@ -116,6 +116,55 @@ def intake_post(client: Client) -> Callable[[int], Any]:
     return call
 
 
+def portal_submit() -> Callable[[int], Any]:
+    """A resident's report from the portal, without photos (their re-encoding is the
+    upload's own cost, not the page's). Rate limits are off for the measurement."""
+    category = Category.objects.filter(public=True, active=True, case_type="request").exclude(
+        parent=None
+    ).first()
+    assert category is not None
+    area = Area.objects.filter(level="village").order_by("code").first()
+    assert area is not None
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-CN")
+
+    def call(i: int) -> Any:
+        return client.post(
+            "/portal/submit/",
+            {
+                "category": category.code,
+                "description": "小区门口路灯坏了两个星期，晚上出行不便，请尽快修复。",
+                "address": "青溪县某小区门口",
+                "area": area.code,
+                "name": "李某某",
+                "phone": f"1390013{i % 10000:04d}",
+                "idempotency_key": uuid.uuid4().hex,
+                "website": "",
+            },
+        )
+
+    return call
+
+
+def portal_case_pages(n: int = 200) -> Callable[[int], Any]:
+    """A resident reading their case: the visit has proved each code (the session is granted
+    directly, as a successful proof would), so this is the page alone."""
+    from civicdesk.portal import access
+
+    codes = list(
+        Case.objects.order_by("-id").values_list("receipt_code", flat=True)[:20000]
+    )
+    random.Random(2).shuffle(codes)
+    codes = codes[:n]
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-CN")
+    session = client.session
+    for code in codes:
+        session.setdefault(access.SESSION_KEY, {})[code] = dt.datetime.now(
+            dt.UTC
+        ).isoformat()
+    session.save()
+    return lambda i: client.get(f"/track/{codes[i % len(codes)]}/")
+
+
 def run(requests: int) -> dict[str, Any]:
     dispatcher, handler = signed_in("dispatcher"), signed_in("handler")
     department_id = (
@@ -141,6 +190,8 @@ def run(requests: int) -> dict[str, Any]:
         "home, dispatcher": get(dispatcher, ["/"]),
         "supervision board, dispatcher": get(dispatcher, ["/supervision/"]),
         "intake submit, clerk": intake_post(signed_in("clerk")),
+        "portal submit, resident": portal_submit(),
+        "portal case page, resident": portal_case_pages(),
     }
     results = {}
     for name, call in pages.items():
@@ -190,6 +241,9 @@ def write_doc(section: str) -> None:
 
 
 def main() -> None:
+    from django.conf import settings
+
+    settings.CIVICDESK_RATELIMIT_ENABLED = False
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=60)
     parser.add_argument("--doc", action="store_true")
