@@ -15,6 +15,7 @@ from PIL import Image
 from civicdesk.cases.choices import Channel, ClockKind, ClockState, Satisfaction, Status
 from civicdesk.cases.models import Attachment, Case, CaseEvent, CaseParty
 from civicdesk.cases.receipt_codes import tracking_secret
+from civicdesk.core.scheduler import periodic_jobs
 from civicdesk.notifications.models import OutboxMessage
 from civicdesk.portal import guard
 from civicdesk.portal.models import TrackingGuard
@@ -493,3 +494,22 @@ def test_a_merged_duplicates_resident_cannot_act_on_the_master(world, client):
     assert response.status_code == 400
     master.refresh_from_db()
     assert master.satisfaction == ""
+
+
+def test_wrong_answers_are_forgotten_once_their_day_is_over(world):
+    now = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+    for key, age, blocked_until in [
+        ("code:OLD", dt.timedelta(days=2), None),
+        ("code:NEW", dt.timedelta(hours=1), None),
+        ("ip:10.0.0.1", dt.timedelta(days=2), now + dt.timedelta(hours=1)),  # still blocked
+    ]:
+        TrackingGuard.objects.create(
+            key=key,
+            failures=3,
+            window_started_at=now - age,
+            last_failed_at=now - age,
+            blocked_until=blocked_until,
+        )
+    assert guard.purge_stale(now=now) == 1
+    assert set(TrackingGuard.objects.values_list("key", flat=True)) == {"code:NEW", "ip:10.0.0.1"}
+    assert "purge_tracking_guards" in [job.name for job in periodic_jobs()]

@@ -24,6 +24,7 @@ def periodic_jobs() -> list[Periodic]:
     from civicdesk.cases.tasks import sweep_deadlines
     from civicdesk.core.tasks import purge_rate_counters
     from civicdesk.notifications.tasks import sweep_outbox
+    from civicdesk.portal.tasks import purge_tracking_guards
 
     return [
         Periodic(
@@ -39,6 +40,8 @@ def periodic_jobs() -> list[Periodic]:
         ),
         # Rate limits: counters whose window has ended (docs/decisions/0023).
         Periodic("purge_rate_counters", dt.timedelta(hours=1), purge_rate_counters.enqueue),
+        # The portal's counts of wrong tracking answers, once their day is over.
+        Periodic("purge_tracking_guards", dt.timedelta(hours=1), purge_tracking_guards.enqueue),
     ]
 
 

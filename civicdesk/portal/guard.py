@@ -104,3 +104,12 @@ def _count_failure(guard: TrackingGuard, now: dt.datetime) -> None:
 
 def record_success(receipt_code: str) -> None:
     TrackingGuard.objects.filter(key=code_key(receipt_code)).delete()
+
+
+def purge_stale(*, now: dt.datetime) -> int:
+    """Deletes counts whose day is over and whose block (if any) has ended."""
+    stale = TrackingGuard.objects.filter(window_started_at__lt=now - WINDOW).exclude(
+        blocked_until__gt=now
+    )
+    deleted, _per_model = stale.delete()
+    return deleted
