@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
 
+from civicdesk.cases.events import append_event
 from civicdesk.cases.models import Attachment, Case, CaseClock, CaseEvent
 from civicdesk.cases.suggestions import dispatch_suggestion
 from civicdesk.core.calendar_store import current_calendar
@@ -155,8 +156,8 @@ def test_clock_overdue_is_counted_in_working_days(world, time_machine):
 
 def test_timeline_shows_notices_and_parameters_in_words(world):
     case_id = drive_to(world, "dispatched")
-    CaseEvent.objects.create(
-        case_id=case_id, kind="supervision_issued", actor=world.users["leader"],
+    append_event(
+        case=Case.objects.get(pk=case_id), kind="supervision_issued", actor=world.users["leader"],
         at=timezone.now(), params={"order": "DB-1", "due_days": 3},
     )
     html = text(browser(world, "dispatcher").get(case_url(case_id)))
@@ -638,9 +639,10 @@ def local_text(moment) -> str:
 
 
 def add_events(case_id: int, world, count: int) -> None:
+    case = Case.objects.get(pk=case_id)
     for n in range(count):
-        CaseEvent.objects.create(
-            case_id=case_id, kind="supervision_issued" if n % 2 else "accept",
+        append_event(
+            case=case, kind="supervision_issued" if n % 2 else "accept",
             actor=world.users["dispatcher" if n % 2 else "clerk"], at=timezone.now(),
             params={"department": "D-HRSS", "leader": "leader", "reason": f"第{n}次"},
         )

@@ -30,7 +30,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
-from civicdesk.cases.models import Attachment, Case, CaseEvent
+from civicdesk.cases.events import append_event
+from civicdesk.cases.models import Attachment, Case
 from civicdesk.cases.selectors import case_get_for_user
 from civicdesk.core.errors import ValidationFailed
 
@@ -376,7 +377,7 @@ def attachment_save(
     try:
         with transaction.atomic():
             attachment.save()
-            CaseEvent.objects.create(
+            append_event(
                 case=case,
                 kind="attachment_added",
                 actor=actor,

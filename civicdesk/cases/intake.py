@@ -21,7 +21,8 @@ from civicdesk.cases.choices import (
     PartyRole,
     Priority,
 )
-from civicdesk.cases.models import Case, CaseEvent, CaseParty, CaseSearch, Category
+from civicdesk.cases.events import append_event
+from civicdesk.cases.models import Case, CaseParty, CaseSearch, Category
 from civicdesk.cases.permissions import may_act_in_area
 from civicdesk.cases.receipt_codes import new_receipt_code
 from civicdesk.cases.search import document_words
@@ -379,13 +380,14 @@ def insert_case(
     case.save()
     CaseParty.objects.bulk_create(CaseParty(case=case, **party) for party in parties)
     CaseSearch.objects.create(case=case, words=search_words(case))
-    event = CaseEvent.objects.create(
+    event = append_event(
         case=case,
         kind=Action.CREATE,
         actor=actor,
         at=now,
         to_status=case.status,
         params=event_params,
+        first=True,
     )
     clocks.follow_action(
         case=case, action=clock_trigger, now=now, params={}, started_at=case.received_at

@@ -306,6 +306,10 @@ class CaseEvent(models.Model):
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16, blank=True)
     params = models.JSONField(_("parameters"), default=dict)
+    # The tamper-evident chain (civicdesk.cases.events): each event's SHA-256 over its content
+    # and the hash of the case's event before it (by id); "" before the first.
+    previous_hash = models.CharField(_("previous hash"), max_length=64, blank=True, editable=False)
+    hash = models.CharField(_("hash"), max_length=64, editable=False)
 
     class Meta:
         verbose_name = _("case event")
@@ -314,6 +318,11 @@ class CaseEvent(models.Model):
         indexes = [
             models.Index(fields=["case", "at"], name="event_case_idx"),
             models.Index(fields=["kind", "at"], name="event_kind_idx"),
+        ]
+        constraints = [
+            # Two writers that both chained to the same previous event would fork the timeline:
+            # the second insert fails instead of being stored.
+            models.UniqueConstraint(fields=["case", "previous_hash"], name="event_chain_no_fork"),
         ]
 
     def __str__(self) -> str:

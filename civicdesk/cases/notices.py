@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from civicdesk.cases.choices import TimeUnit
 from civicdesk.cases.deadlines import local_zone
+from civicdesk.cases.events import append_event
 from civicdesk.cases.models import Case, CaseEvent
 
 
@@ -90,7 +91,7 @@ def record_notice(
     from civicdesk.notifications.services import outbox_record_for_event  # it imports notices
 
     text = render_notice(kind, case, now=now, **values)
-    event = CaseEvent.objects.create(
+    event = append_event(
         case=case,
         kind="notice",
         actor=actor,

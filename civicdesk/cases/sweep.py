@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from civicdesk.cases.choices import ClockState, WarningLevel
 from civicdesk.cases.deadlines import WarningSchedule
+from civicdesk.cases.events import append_events
 from civicdesk.cases.models import Case, CaseClock, CaseEvent
 
 BATCH = 2000
@@ -71,7 +72,7 @@ def _sweep_batch(batch: list[CaseClock], *, now: dt.datetime, result: SweepResul
         CaseClock.objects.filter(pk__in=ids).update(
             warning_level=level, next_alert_at=_NEXT_ALERT[level]
         )
-    CaseEvent.objects.bulk_create(events)
+    append_events(events)
     _refresh_case_levels({event.case_id for event in events})
     result.clocks += len(batch)
     result.events += len(events)

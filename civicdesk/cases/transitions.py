@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from civicdesk.cases.choices import Action as A
 from civicdesk.cases.choices import Status as S
+from civicdesk.cases.events import append_event
 from civicdesk.cases.models import Case, CaseEvent
 from civicdesk.core.errors import Conflict, IllegalTransition
 
@@ -118,7 +119,8 @@ def transition(
     for field, value in changes.items():
         setattr(case, field, value)
     case.status, case.version = new_status, case.version + 1
-    event = CaseEvent.objects.create(
+    # The compare-and-swap UPDATE above holds the case row's lock until commit.
+    event = append_event(
         case=case,
         kind=action,
         actor=actor,
@@ -126,6 +128,7 @@ def transition(
         from_status=old_status,
         to_status=new_status,
         params=params,
+        case_locked=True,
     )
     clocks.follow_action(
         case=case,

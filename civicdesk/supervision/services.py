@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 
 from civicdesk.cases.choices import TimeUnit
 from civicdesk.cases.deadlines import compute_due, local_zone
-from civicdesk.cases.models import Case, CaseEvent
+from civicdesk.cases.events import append_event
+from civicdesk.cases.models import Case
 from civicdesk.cases.permissions import grants_for, roles_of
 from civicdesk.cases.selectors import case_get_for_user
 from civicdesk.cases.transitions import FINISHED_STATES
@@ -166,7 +167,7 @@ def _issued_params(order: SupervisionOrder) -> dict[str, Any]:
 
 def _event(case: Case, kind: str, actor: Any, now: dt.datetime, params: dict[str, Any]) -> None:
     # Not a status change: from and to are the same state, as for an extension.
-    CaseEvent.objects.create(
+    append_event(
         case=case,
         kind=kind,
         actor=actor,

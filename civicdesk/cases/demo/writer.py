@@ -11,6 +11,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from civicdesk.cases.demo.generator import Draft
+from civicdesk.cases.events import GENESIS, event_hash, stored_form
 from civicdesk.cases.models import Case, CaseClock, CaseEvent, CaseParty, CaseSearch
 
 CASE_COLUMNS = (
@@ -55,7 +56,17 @@ PARTY_COLUMNS = (
     "confidential",
     "anonymous",
 )
-EVENT_COLUMNS = ("case_id", "kind", "actor_id", "at", "from_status", "to_status", "params")
+EVENT_COLUMNS = (
+    "case_id",
+    "kind",
+    "actor_id",
+    "at",
+    "from_status",
+    "to_status",
+    "params",
+    "previous_hash",
+    "hash",
+)
 CLOCK_COLUMNS = (
     "case_id",
     "kind",
@@ -155,12 +166,28 @@ class BatchWriter:
         return [(pk, *party) for pk, d in zip(ids, batch, strict=True) for party in d.parties]
 
     def _event_rows(self, batch: list[Draft], ids: list[int]) -> list[tuple[Any, ...]]:
+        """Each case's events in order, chained as append_event chains them: the rows go in
+        in this order, so their ids follow the chain."""
         json_value = connection.ops.adapt_json_value
-        return [
-            (pk, kind, actor, self._time(at), old, new, json_value(params, None))
-            for pk, d in zip(ids, batch, strict=True)
-            for kind, actor, at, old, new, params in d.events
-        ]
+        rows = []
+        for pk, draft in zip(ids, batch, strict=True):
+            previous = GENESIS
+            for kind, actor, at, old, new, raw_params in draft.events:
+                params = stored_form(raw_params)
+                digest = event_hash(
+                    case_id=pk,
+                    kind=kind,
+                    actor_id=actor,
+                    at=at,
+                    from_status=old,
+                    to_status=new,
+                    params=params,
+                    previous_hash=previous,
+                )
+                row = (pk, kind, actor, self._time(at), old, new, json_value(params, None))
+                rows.append((*row, previous, digest))
+                previous = digest
+        return rows
 
     def _clock_rows(self, batch: list[Draft], ids: list[int]) -> list[list[Any]]:
         rows = []
