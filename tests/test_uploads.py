@@ -40,6 +40,14 @@ def media(settings, tmp_path) -> Path:
     return settings.MEDIA_ROOT
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    # Messages and default file names are read in English, whatever language an earlier test
+    # left active in this thread.
+    with translation.override("en"):
+        yield
+
+
 def stored_files(media: Path) -> list[Path]:
     return [path for path in media.rglob("*") if path.is_file()] if media.exists() else []
 
