@@ -234,8 +234,8 @@ def test_document_page_query_count_does_not_grow_with_events(
 
 
 # Session, user, grants, case (with the area scope as a subquery), event kinds (available
-# kinds), template, events (facts), clocks, parties.
-QUERIES = 9
+# kinds), template, events (facts), clocks, parties, and the access record (decision 0027).
+QUERIES = 10
 
 
 # --- the case's document list ---------------------------------------------------------------

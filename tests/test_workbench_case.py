@@ -678,8 +678,9 @@ def add_messages(case_id: int, count: int) -> None:
 
 
 # Session, user, role grants, the case, its parties, clocks, events (with actors), the names the
-# events carry (departments, staff), the attachments and the messages to the resident.
-PAGE_QUERIES = 11
+# events carry (departments, staff), the attachments and the messages to the resident, and the
+# access record the opening writes (decision 0027).
+PAGE_QUERIES = 12
 
 
 # --- time left, counted like each clock counts ---------------------------------------------

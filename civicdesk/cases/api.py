@@ -14,6 +14,8 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
 from ninja.security import HttpBearer
 
+from civicdesk.audit.choices import AccessAction, AccessChannel
+from civicdesk.audit.services import log_access
 from civicdesk.cases import attachments
 from civicdesk.cases.choices import TimeUnit
 from civicdesk.cases.deadline_rules import category_policy
@@ -285,7 +287,9 @@ def list_cases(request: HttpRequest, page: int = 1) -> dict[str, Any]:
 
 @api.get("/cases/{case_id}", response={200: dict, 404: ErrorOut}, summary="One case")
 def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
-    return _detail(request, case_id)
+    detail = _detail(request, case_id)
+    log_access(request, AccessAction.VIEW_CASE_API, case_id=case_id, channel=AccessChannel.API)
+    return detail
 
 
 @api.post(

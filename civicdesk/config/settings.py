@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "civicdesk.open311",
     # The resident portal: submit, track, rate, request review (issue 4).
     "civicdesk.portal",
+    # The access log: who read which case, from where (issue 5, docs/decisions/0027).
+    "civicdesk.audit",
 ]
 
 MIDDLEWARE = [
@@ -301,3 +303,10 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "civicdesk@localhost")
+
+# --- Access log (civicdesk.audit) ---
+# Days an access record is kept before the daily purge deletes it (manage.py purge_access_log).
+# At least 183: the law asks for six months of logs (网络安全法 art. 21, 等保2.0 level 3).
+CIVICDESK_ACCESS_LOG_RETENTION_DAYS = env_int(
+    "CIVICDESK_ACCESS_LOG_RETENTION_DAYS", 190, minimum=183
+)

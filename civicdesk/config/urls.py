@@ -9,6 +9,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("supervision/", include("civicdesk.supervision.urls")),
     path("documents/", include("civicdesk.documents.urls")),
+    path("audit/", include("civicdesk.audit.urls")),
     path("open311/v2/", include("civicdesk.open311.urls")),
     # The resident portal (/portal/, /track/) before the workbench, which owns the rest of "/".
     path("", include("civicdesk.portal.urls")),

@@ -21,6 +21,7 @@ class Periodic:
 
 
 def periodic_jobs() -> list[Periodic]:
+    from civicdesk.audit.tasks import purge_access_log
     from civicdesk.cases.tasks import sweep_deadlines
     from civicdesk.core.tasks import purge_rate_counters
     from civicdesk.notifications.tasks import sweep_outbox
@@ -42,6 +43,8 @@ def periodic_jobs() -> list[Periodic]:
         Periodic("purge_rate_counters", dt.timedelta(hours=1), purge_rate_counters.enqueue),
         # The portal's counts of wrong tracking answers, once their day is over.
         Periodic("purge_tracking_guards", dt.timedelta(hours=1), purge_tracking_guards.enqueue),
+        # Access records older than the retention (docs/decisions/0027).
+        Periodic("purge_access_log", dt.timedelta(days=1), purge_access_log.enqueue),
     ]
 
 

@@ -13,6 +13,8 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import get_language
 from django_htmx.middleware import HtmxDetails
 
+from civicdesk.audit.choices import AccessAction
+from civicdesk.audit.services import document_detail, log_access
 from civicdesk.cases.selectors import case_get_for_user
 from civicdesk.core.errors import NotFound
 from civicdesk.documents.context import (
@@ -44,6 +46,9 @@ def case_document(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     context = case_document_context(case, kind, template.language)
+    log_access(
+        request, AccessAction.PRINT_DOCUMENT, case_id=case.pk, detail=document_detail(request, kind)
+    )
     return _answer(request, template, context, f"{case.receipt_code}-{kind}")
 
 

@@ -32,6 +32,7 @@ NAV: list[NavItem] = [
         _("Supervision"),
         frozenset({R.DISPATCHER, R.DEPT_HEAD, R.LEADER, R.SUPERVISOR}),
     ),
+    NavItem("audit:log", _("Access log"), frozenset({R.AUDITOR})),
 ]
 
 

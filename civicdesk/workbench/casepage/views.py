@@ -22,6 +22,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from civicdesk.audit.choices import AccessAction
+from civicdesk.audit.services import log_access
 from civicdesk.cases.attachments import attachment_add
 from civicdesk.cases.choices import Action
 from civicdesk.cases.choices import Status as S
@@ -94,7 +96,9 @@ class UploadForm(forms.Form):
 @login_required
 @require_GET
 def case_page(request: HttpRequest, pk: int) -> HttpResponse:
-    return _render_case(request, _case_or_404(request.user, pk))
+    case = _case_or_404(request.user, pk)
+    log_access(request, AccessAction.VIEW_CASE, case_id=case.pk)
+    return _render_case(request, case)
 
 
 @login_required

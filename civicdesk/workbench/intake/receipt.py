@@ -12,6 +12,8 @@ from django.shortcuts import render
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
+from civicdesk.audit.choices import AccessAction
+from civicdesk.audit.services import log_access
 from civicdesk.cases.choices import PartyRole
 from civicdesk.cases.models import Case
 from civicdesk.cases.receipt_codes import tracking_secret
@@ -32,6 +34,7 @@ def receipt(request: HttpRequest, pk: int) -> HttpResponse:
     layout = request.GET.get("layout", "a5")
     if layout not in LAYOUTS:
         layout = "a5"
+    log_access(request, AccessAction.PRINT_DOCUMENT, case_id=case.pk, detail={"kind": "receipt"})
     track_url = settings.CIVICDESK_PUBLIC_TRACK_URL.format(code=case.receipt_code)
     return render(
         request,

@@ -27,6 +27,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from civicdesk.audit.choices import AccessAction
+from civicdesk.audit.services import export_detail, log_access
 from civicdesk.cases.choices import CaseType, Status
 from civicdesk.cases.selectors import Page, case_list_for_user
 from civicdesk.core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -149,6 +151,7 @@ def queue_export(request: HttpRequest) -> HttpResponseBase:
     except ValidationFailed:
         # The list page shows the same errors next to the fields.
         return HttpResponseRedirect(_queue_url(_query_with(request.GET, page=None)))
+    log_access(request, AccessAction.EXPORT_LIST, detail=export_detail(request.GET, result.capped))
     workbook = export.write_case_workbook(result.rows, capped=result.capped)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = FileResponse(
