@@ -48,6 +48,12 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
 # proved it is theirs; services.case_act_as_resident is the only way in.
 RESIDENT_ACTIONS = frozenset({A.RATE, A.REOPEN, A.REQUEST_REVIEW})
 
+# Who may reveal a party's full phone, ID number or address (with a stated purpose, logged):
+# the roles that handle the case, that is every role holding a staff action, within the scope
+# that action needs. Supervisors, auditors and administrators see masked values only
+# (PIPL's minimum-necessary rule).
+REVEAL_ROLES = frozenset(role for roles in ACTION_ROLES.values() for role in roles)
+
 # Roles that work inside a department act only on that department's cases.
 DEPARTMENT_ROLES = frozenset({R.HANDLER, R.DEPT_HEAD})
 # Roles that grant no sight of case content through their scope.
@@ -128,6 +134,11 @@ def grant_covers(grant: Grant, case: Case, user: Any) -> bool:
 def may_act(user: Any, case: Case, action: str) -> bool:
     roles = ACTION_ROLES.get(action, frozenset())
     return any(g.role in roles and grant_covers(g, case, user) for g in grants_for(user))
+
+
+def may_reveal(user: Any, case: Case) -> bool:
+    """May the user unmask a party's personal data on this case (see REVEAL_ROLES)?"""
+    return any(g.role in REVEAL_ROLES and grant_covers(g, case, user) for g in grants_for(user))
 
 
 def may_act_in_area(user: Any, area: Area, action: str) -> bool:
