@@ -126,6 +126,13 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Behind TLS in production: browsers are told to use HTTPS only (HSTS) and plain HTTP is
+# redirected. Off by default so `make run` works on http://127.0.0.1.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# Set when a TLS-terminating proxy in front sends X-Forwarded-Proto (and strips it from clients).
+if env_bool("SECURE_PROXY_SSL", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # A signed-in desk left alone this long is signed out (checked on the next request).
 CIVICDESK_IDLE_TIMEOUT_MINUTES = env_int("CIVICDESK_IDLE_TIMEOUT_MINUTES", 30, minimum=1)
 # The session cookie outlives a working day at most; the idle timeout ends it sooner.

@@ -8,4 +8,4 @@ class CoreConfig(AppConfig):
     verbose_name = _("Calendar and shared parts")
 
     def ready(self) -> None:
-        from civicdesk.core import signals  # noqa: F401
+        from civicdesk.core import checks, signals  # noqa: F401
