@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "civicdesk.portal",
     # The access log: who read which case, from where (issue 5, docs/decisions/0027).
     "civicdesk.audit",
+    # Retention of parties' personal data: rules and the purge (docs/decisions/0031).
+    "civicdesk.privacy",
 ]
 
 MIDDLEWARE = [
@@ -317,3 +319,8 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "civicdesk@localhost")
 CIVICDESK_ACCESS_LOG_RETENTION_DAYS = env_int(
     "CIVICDESK_ACCESS_LOG_RETENTION_DAYS", 190, minimum=183
 )
+
+# --- Retention of personal data (civicdesk.privacy, docs/decisions/0031) ---
+# The daily job anonymises due cases only when this is true; otherwise it records a dry run
+# for the centre to review (manage.py purge_personal_data --apply does it by hand).
+CIVICDESK_RETENTION_AUTO_PURGE = env_bool("CIVICDESK_RETENTION_AUTO_PURGE", False)
