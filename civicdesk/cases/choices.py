@@ -144,3 +144,11 @@ class Action(models.TextChoices):
     ESCALATE = "escalate", _("Escalate to the upper centre")
     MERGE = "merge", _("Merge into another case")
     CLOSE = "close", _("Close")
+
+
+class EventKind(models.TextChoices):
+    """Timeline entries that are not staff actions (those are `Action`), by the module that
+    writes them."""
+
+    # civicdesk.privacy: the parties were anonymised when the retention period ended.
+    PERSONAL_DATA_PURGED = "personal_data_purged", _("Personal data removed (retention)")
