@@ -24,6 +24,7 @@ from civicdesk.cases.choices import (
     ClockKind,
     ClockState,
     DeliveryMethod,
+    EventKind,
     PartyKind,
     PartyRole,
     Procedure,
@@ -265,7 +266,18 @@ class TimelineEntry:
 
 # Keys already said by another key (a receipt code beside its id) or of no use to staff.
 HIDDEN_KEYS = frozenset(
-    {"into", "review_case", "attachment", "received_at", "area", "category", "notice", "text", "by"}
+    {
+        "into",
+        "review_case",
+        "attachment",
+        "received_at",
+        "area",
+        "category",
+        "notice",
+        "text",
+        "by",
+        "purge_run",
+    }
 )
 
 
@@ -302,6 +314,8 @@ def event_label(kind: str, params: dict[str, Any]) -> str:
         return _("Attachment added")
     if kind in Action.values:
         return str(Action(kind).label)
+    if kind in EventKind.values:
+        return str(EventKind(kind).label)
     # Kinds other modules add (supervision, mediation...): readable without knowing them.
     return kind.replace("_", " ").capitalize()
 
@@ -355,6 +369,11 @@ def _days(value: Any, names: TimelineNames) -> tuple[str, str]:
     return _("Extended by"), ngettext("{n} day", "{n} days", int(value)).format(n=int(value))
 
 
+def _retention(value: Any, names: TimelineNames) -> tuple[str, str]:
+    months = int(value)
+    return _("Kept after closing"), ngettext("{n} month", "{n} months", months).format(n=months)
+
+
 def _size(value: Any, names: TimelineNames) -> tuple[str, str]:
     return _("Size"), str(filesizeformat(value))
 
@@ -385,6 +404,9 @@ def _formatters() -> dict[str, Formatter]:
         "name": _text(gettext_lazy("File name")),
         "content_type": _text(gettext_lazy("File type")),
         "size": _size,
+        "parties_anonymised": _text(gettext_lazy("Parties anonymised")),
+        "attachments_deleted": _text(gettext_lazy("Files deleted")),
+        "retention_months": _retention,
     }
 
 
