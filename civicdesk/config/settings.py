@@ -320,6 +320,16 @@ CIVICDESK_ACCESS_LOG_RETENTION_DAYS = env_int(
     "CIVICDESK_ACCESS_LOG_RETENTION_DAYS", 190, minimum=183
 )
 
+# --- Personal data at rest (civicdesk.core.crypto, docs/decisions/0028) ---
+# AES-GCM keys as "id:base64,id:base64" (the first encrypts, all decrypt), or a file holding
+# them; the blind-index (HMAC) key in base64, or a file. None set: development (DEBUG) and test
+# runs generate keys into CIVICDESK_KEY_DIR (default <var>/keys); production refuses to start.
+CIVICDESK_FIELD_KEYS = env_str("CIVICDESK_FIELD_KEYS", "")
+CIVICDESK_FIELD_KEYS_FILE = env_str("CIVICDESK_FIELD_KEYS_FILE", "")
+CIVICDESK_INDEX_KEY = env_str("CIVICDESK_INDEX_KEY", "")
+CIVICDESK_INDEX_KEY_FILE = env_str("CIVICDESK_INDEX_KEY_FILE", "")
+CIVICDESK_KEY_DIR = env_str("CIVICDESK_KEY_DIR", str(VAR_DIR / "keys"))
+
 # --- Retention of personal data (civicdesk.privacy, docs/decisions/0031) ---
 # The daily job anonymises due cases only when this is true; otherwise it records a dry run
 # for the centre to review (manage.py purge_personal_data --apply does it by hand).
