@@ -26,6 +26,7 @@ def periodic_jobs() -> list[Periodic]:
     from civicdesk.core.tasks import purge_rate_counters
     from civicdesk.notifications.tasks import sweep_outbox
     from civicdesk.portal.tasks import purge_tracking_guards
+    from civicdesk.privacy.tasks import purge_personal_data_daily
 
     return [
         Periodic(
@@ -45,6 +46,11 @@ def periodic_jobs() -> list[Periodic]:
         Periodic("purge_tracking_guards", dt.timedelta(hours=1), purge_tracking_guards.enqueue),
         # Access records older than the retention (docs/decisions/0027).
         Periodic("purge_access_log", dt.timedelta(days=1), purge_access_log.enqueue),
+        # Parties' personal data past its retention: applied only if the centre turned it on
+        # (CIVICDESK_RETENTION_AUTO_PURGE), a dry run to review otherwise (decision 0031).
+        Periodic(
+            "purge_personal_data", dt.timedelta(days=1), purge_personal_data_daily.enqueue
+        ),
     ]
 
 

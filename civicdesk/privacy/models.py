@@ -86,3 +86,6 @@ class PurgedCase(models.Model):
     class Meta:
         verbose_name = _("purged case")
         verbose_name_plural = _("purged cases")
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.purged_at:%Y-%m-%d}"
