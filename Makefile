@@ -12,9 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# DEBUG=1 as in scripts/run-dev.sh: development keys for the encrypted fields (decision 0028).
 run: $(STAMP)
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo --if-empty
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo --if-empty
 	scripts/run-dev.sh
 
 test: $(STAMP) lint typecheck djangochecks vendorcheck browser test-sqlite test-postgres
@@ -26,8 +27,8 @@ typecheck: $(STAMP)
 	$(BIN)/mypy civicdesk
 
 djangochecks: $(STAMP)
-	DATABASE_URL=sqlite:///:memory: $(BIN)/python manage.py check
-	DATABASE_URL=sqlite:///:memory: $(BIN)/python manage.py makemigrations --check --dry-run
+	DEBUG=1 DATABASE_URL=sqlite:///:memory: $(BIN)/python manage.py check
+	DEBUG=1 DATABASE_URL=sqlite:///:memory: $(BIN)/python manage.py makemigrations --check --dry-run
 
 # The vendored front-end files are exactly those recorded in static/vendor/MANIFEST.json.
 vendorcheck:

@@ -143,7 +143,10 @@ def cases_for_phone(*, user: Any, phone: str) -> list[Case]:
     number = normalise_phone(phone.strip())
     if len(number) < 7:
         return []
-    with_phone = CaseParty.objects.filter(phone=number).values("case_id")
+    # Phones are encrypted: the keyed hash of the number finds them (civicdesk/core/crypto.py).
+    with_phone = CaseParty.objects.filter(
+        phone_index=CaseParty.phone_index_of(number)
+    ).values("case_id")
     return list(
         cases_visible_to(user)
         .filter(id__in=with_phone)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import translation
@@ -18,6 +20,8 @@ from civicdesk.cases.choices import (
     TimeUnit,
     WarningLevel,
 )
+from civicdesk.cases.validation import normalise_phone
+from civicdesk.core.fields import BlindIndexField, EncryptedCharField, EncryptedEmailField
 from civicdesk.organization.models import Area, Centre, Department
 
 
@@ -231,10 +235,13 @@ class CaseParty(models.Model):
         _("kind"), max_length=16, choices=PartyKind.choices, default=PartyKind.PERSON
     )
     name = models.CharField(_("name"), max_length=100, blank=True)
-    phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
+    # Personal data is encrypted at rest (civicdesk/core/crypto.py); look-ups by phone go
+    # through phone_index, the keyed hash of the normalised number.
+    phone = EncryptedCharField(_("phone"), max_length=20, blank=True)
+    phone_index = BlindIndexField(source="phone", normalise=normalise_phone, db_index=True)
     # Where messages about the case may be emailed (civicdesk.notifications); optional. The
     # database default serves writers that insert rows in bulk without naming it (demo data).
-    email = models.EmailField(_("email"), blank=True, default="", db_default="")
+    email = EncryptedEmailField(_("email"), blank=True, default="", db_default="")
     # The language messages to this party are written in; blank means the centre's default
     # (CIVICDESK_NOTIFY_LANGUAGE). The resident portal records the language of its page.
     language = models.CharField(
@@ -245,7 +252,7 @@ class CaseParty(models.Model):
         default="",
         db_default="",
     )
-    id_number = models.CharField(_("ID number"), max_length=18, blank=True)
+    id_number = EncryptedCharField(_("ID number"), max_length=18, blank=True)
     organization = models.CharField(_("organisation"), max_length=200, blank=True)
     confidential = models.BooleanField(
         _("confidential"),
@@ -261,6 +268,20 @@ class CaseParty(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.organization or str(_("Anonymous"))
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A save of the phone alone must move its index with it.
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "phone" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "phone_index"}
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def phone_index_of(cls, phone: str) -> str:
+        """The phone_index of a party with this number: look-ups by phone filter on it."""
+        field = cls._meta.get_field("phone_index")
+        assert isinstance(field, BlindIndexField)
+        return field.index_of(phone)
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

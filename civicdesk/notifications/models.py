@@ -8,6 +8,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from civicdesk.cases.models import Case, CaseEvent
+from civicdesk.core.fields import BlindIndexField, EncryptedCharField
 from civicdesk.notifications.choices import MessageChannel, MessageKind, MessageStatus
 
 
@@ -36,7 +37,10 @@ class OutboxMessage(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=32, choices=MessageKind.choices)
     channel = models.CharField(_("channel"), max_length=16, choices=MessageChannel.choices)
-    recipient = models.CharField(_("recipient"), max_length=254)
+    # A copy of the party's phone or email: encrypted like the party's own (civicdesk/core/
+    # crypto.py); recipient_index lets the constraint below compare it without decrypting.
+    recipient = EncryptedCharField(_("recipient"), max_length=254)
+    recipient_index = BlindIndexField(source="recipient")
     language = models.CharField(_("language"), max_length=16)
     # Rendered when recorded: a later edit of the texts never changes a message already made.
     subject = models.CharField(_("subject"), max_length=200)
@@ -77,7 +81,8 @@ class OutboxMessage(models.Model):
         constraints = [
             # A repeated recording of one event can never make a second message to send.
             models.UniqueConstraint(
-                fields=["event", "kind", "channel", "recipient"], name="outbox_once_per_event"
+                fields=["event", "kind", "channel", "recipient_index"],
+                name="outbox_once_per_event",
             ),
         ]
 

@@ -87,6 +87,7 @@ def _proves(case: Case, claim: Claim, using_secret: bool) -> bool:
     if using_secret:
         return secret_matches(case.receipt_code, claim.secret)
     digits = claim.phone_digits.strip()
+    # Phones are encrypted at rest: the case's few parties are decrypted and compared here.
     phones = case.parties.filter(role__in=CLAIMANT_ROLES).exclude(phone="")
     return any(phone.endswith(digits) for phone in phones.values_list("phone", flat=True))
 

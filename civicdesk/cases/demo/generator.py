@@ -34,6 +34,7 @@ from civicdesk.cases.demo.timelines import (
     clock_rows,
 )
 from civicdesk.cases.demo.world import AreaInfo, LeafInfo, World
+from civicdesk.cases.models import CaseParty
 from civicdesk.cases.transitions import FINISHED_STATES
 from civicdesk.core.calendar import WorkingCalendar
 
@@ -464,8 +465,14 @@ def _party(
     anonymous: bool = False,
 ) -> tuple[Any, ...]:
     kind = PartyKind.ORGANIZATION if organization and not name else PartyKind.PERSON
-    # PARTY_COLUMNS order; no ID numbers: the demo never invents identity documents.
-    return (role, kind, name, phone, "", organization, confidential, anonymous)
+    # PARTY_COLUMNS order, as stored: the phone encrypted and its blind index beside it, as
+    # CaseParty.save would write them. No ID numbers: the demo never invents identity documents.
+    stored_phone = _PHONE_FIELD.get_prep_value(phone)
+    index = CaseParty.phone_index_of(phone)
+    return (role, kind, name, stored_phone, index, "", organization, confidential, anonymous)
+
+
+_PHONE_FIELD = CaseParty._meta.get_field("phone")
 
 
 def _phone(rng: random.Random) -> str:

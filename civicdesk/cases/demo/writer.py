@@ -51,6 +51,7 @@ PARTY_COLUMNS = (
     "kind",
     "name",
     "phone",
+    "phone_index",
     "id_number",
     "organization",
     "confidential",
