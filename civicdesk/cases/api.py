@@ -22,12 +22,14 @@ from civicdesk.cases.deadline_rules import category_policy
 from civicdesk.cases.deadlines import compute_due
 from civicdesk.cases.models import Category
 from civicdesk.cases.permissions import grants_for, may_act, roles_of
+from civicdesk.cases.reveal import party_reveal
 from civicdesk.cases.selectors import case_detail_for_user, case_get_for_user, case_list_for_user
 from civicdesk.cases.serializers import case_detail_json, case_summary_json, iso
 from civicdesk.cases.services import ACTIONS, case_act, case_create
 from civicdesk.cases.transitions import allowed_actions
 from civicdesk.core.calendar_store import current_calendar
 from civicdesk.core.errors import DomainError, ValidationFailed
+from civicdesk.core.ratelimit import client_ip
 from civicdesk.organization.models import Area, Department
 from civicdesk.organization.tokens import user_for_token
 
@@ -330,6 +332,36 @@ def attach(
             "sha256": attachment.sha256,
         },
     )
+
+
+class RevealIn(Schema):
+    field: str
+    purpose: str
+
+
+class RevealOut(Schema):
+    field: str
+    value: str
+
+
+@api.post(
+    "/cases/{case_id}/parties/{party_id}/reveal",
+    response={200: RevealOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Show one of a party's masked values in full, saying why (logged)",
+)
+def reveal_party_value(
+    request: HttpRequest, case_id: int, party_id: int, payload: RevealIn
+) -> dict[str, str]:
+    value = party_reveal(
+        actor=request.user,
+        case_id=case_id,
+        party_id=party_id,
+        field=payload.field,
+        purpose=payload.purpose,
+        address=client_ip(request),
+        channel=AccessChannel.API,
+    )
+    return {"field": payload.field, "value": value}
 
 
 class DueQuery(Schema):

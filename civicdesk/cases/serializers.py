@@ -29,13 +29,24 @@ def mask_id_number(id_number: str) -> str:
     return id_number[:4] + "*" * (len(id_number) - 8) + id_number[-4:]
 
 
+def mask_email(email: str) -> str:
+    # l***@example.org: the domain helps recognise it, the mailbox stays hidden.
+    if not email:
+        return ""
+    local, _at, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
 def party_json(party: CaseParty) -> dict[str, Any]:
+    # Masked values only; POST .../parties/{id}/reveal gives one in full, with a purpose.
     return {
+        "id": party.pk,
         "role": party.role,
         "kind": party.kind,
         "name": party.name,
         "phone": mask_phone(party.phone),
         "id_number": mask_id_number(party.id_number),
+        "email": mask_email(party.email),
         "organization": party.organization,
         "language": party.language,
         "confidential": party.confidential,

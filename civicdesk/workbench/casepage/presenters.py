@@ -35,7 +35,7 @@ from civicdesk.cases.choices import (
 from civicdesk.cases.deadlines import local_zone, units_elapsed
 from civicdesk.cases.models import CaseClock, CaseEvent, CaseParty
 from civicdesk.cases.notices import NoticeKind, describe_length
-from civicdesk.cases.serializers import mask_id_number, mask_phone
+from civicdesk.cases.serializers import mask_email, mask_id_number, mask_phone
 from civicdesk.core.calendar import WorkingCalendar
 from civicdesk.notifications.choices import MessageChannel, MessageKind, MessageStatus
 from civicdesk.notifications.models import OutboxMessage
@@ -153,26 +153,35 @@ def _local_date(moment: dt.datetime) -> dt.date:
 
 @dataclass(frozen=True)
 class PartyRow:
+    id: int
     role: str
     kind: str
     name: str
     organization: str
     phone: str
     id_number: str
+    email: str
     confidential: bool
     anonymous: bool
+
+    @property
+    def masked_values(self) -> list[tuple[str, str]]:
+        """(field, masked value) for the reveal controls, in reveal.REVEALABLE_FIELDS order."""
+        return [("phone", self.phone), ("id_number", self.id_number), ("email", self.email)]
 
 
 def party_rows(parties: list[CaseParty]) -> list[PartyRow]:
     """Contact details masked, always: revealing them is a separate, logged step."""
     return [
         PartyRow(
+            id=party.pk,
             role=_label(PartyRole, party.role),
             kind=_label(PartyKind, party.kind),
             name=party.name,
             organization=party.organization,
             phone=mask_phone(party.phone),
             id_number=mask_id_number(party.id_number),
+            email=mask_email(party.email),
             confidential=party.confidential,
             anonymous=party.anonymous,
         )

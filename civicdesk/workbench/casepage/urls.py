@@ -17,6 +17,11 @@ urlpatterns = [
         name="case_message_resend",
     ),
     path(
+        "cases/<int:pk>/parties/<int:party_id>/reveal/",
+        views.case_party_reveal,
+        name="case_party_reveal",
+    ),
+    path(
         "cases/<int:pk>/dispatch/handlers/",
         views.case_dispatch_handlers,
         name="case_dispatch_handlers",

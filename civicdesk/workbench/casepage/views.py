@@ -22,13 +22,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from civicdesk.audit.choices import AccessAction
+from civicdesk.audit.choices import AccessAction, AccessChannel
 from civicdesk.audit.services import log_access
 from civicdesk.cases.attachments import attachment_add
 from civicdesk.cases.choices import Action
 from civicdesk.cases.choices import Status as S
 from civicdesk.cases.models import Case
-from civicdesk.cases.permissions import may_act, roles_of
+from civicdesk.cases.permissions import may_act, may_reveal, roles_of
+from civicdesk.cases.reveal import SUGGESTED_PURPOSES, party_reveal
 from civicdesk.cases.selectors import case_detail_for_user
 from civicdesk.cases.services import case_act
 from civicdesk.cases.suggestions import department_by_code, handlers_of
@@ -41,6 +42,7 @@ from civicdesk.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from civicdesk.core.ratelimit import client_ip
 from civicdesk.documents.context import kinds_for_history
 from civicdesk.documents.models import DocumentKind
 from civicdesk.notifications.selectors import messages_for_case
@@ -190,6 +192,46 @@ def case_attachment(request: HttpRequest, pk: int, att_id: int) -> HttpResponseB
 
 
 @login_required
+@require_POST
+def case_party_reveal(request: HttpRequest, pk: int, party_id: int) -> HttpResponse:
+    """One masked value in full, for the purpose the user states (logged); htmx swaps it in
+    where the masked value was."""
+    field = request.POST.get("field", "")
+    purpose = request.POST.get("purpose", "")
+    try:
+        value = party_reveal(
+            actor=request.user,
+            case_id=pk,
+            party_id=party_id,
+            field=field,
+            purpose=purpose,
+            address=client_ip(request),
+            channel=AccessChannel.WEB,
+        )
+    except NotFound:
+        raise Http404 from None
+    except PermissionDenied as error:
+        return HttpResponse(error.message, status=403, content_type="text/plain; charset=utf-8")
+    except ValidationFailed as error:
+        problems = [p for problems in error.errors.values() for p in problems]
+        context = {
+            "case_pk": pk,
+            "party_id": party_id,
+            "field": field,
+            "masked": request.POST.get("masked", ""),
+            "may_reveal": True,
+            "purpose": purpose,
+            "problems": problems,
+        }
+        return render(request, "workbench/casepage/_reveal.html", context, status=422)
+    return render(
+        request,
+        "workbench/casepage/_reveal.html",
+        {"case_pk": pk, "party_id": party_id, "field": field, "value": value, "revealed": True},
+    )
+
+
+@login_required
 @require_GET
 def case_dispatch_handlers(request: HttpRequest, pk: int) -> HttpResponse:
     """The handler choices of the department picked in the dispatch form (an htmx partial)."""
@@ -318,6 +360,8 @@ def case_context(
             list(case.clocks.all()), now=timezone.now(), calendar=current_calendar()
         ),
         "parties": party_rows(list(case.parties.all())),
+        "may_reveal": may_reveal(user, case),
+        "reveal_purposes": SUGGESTED_PURPOSES,
         "timeline": timeline_entries(events, timeline_names(events)),
         "attachments": attachments_of(case=case),
         "resident_messages": resident_messages,
