@@ -101,4 +101,8 @@ class CaseFilter(django_filters.FilterSet):
         return queryset.filter(soon if value else ~soon)
 
     def filter_text(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
-        return queryset.filter(full_text_filter(query_words(value)))
+        words = query_words(value)
+        if not words:
+            # Text with no searchable word ("%", "'--") matches nothing, not every case.
+            return queryset.none()
+        return queryset.filter(full_text_filter(words))
