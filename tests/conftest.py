@@ -129,6 +129,18 @@ def build_world() -> World:
     )
 
 
+@pytest.fixture(autouse=True)
+def _two_factor_off(settings: Any) -> None:
+    """Most tests sign leaders, auditors and admins in without a phone. Two-factor sign-in is
+    on by default in production; the tests of it ask for the `two_factor_on` fixture."""
+    settings.CIVICDESK_2FA_REQUIRED = False
+
+
+@pytest.fixture
+def two_factor_on(settings: Any) -> None:
+    settings.CIVICDESK_2FA_REQUIRED = True
+
+
 @pytest.fixture
 def world(db: Any) -> World:
     return build_world()

@@ -30,6 +30,10 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "axes",
+    # Two-factor sign-in for privileged roles (docs/decisions/0029).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_tasks",
     "django_tasks_db",
     "civicdesk.core",
@@ -47,6 +51,8 @@ INSTALLED_APPS = [
     "civicdesk.audit",
     # Retention of parties' personal data: rules and the purge (docs/decisions/0031).
     "civicdesk.privacy",
+    # Two-factor sign-in and password rules (issue 5, docs/decisions/0029).
+    "civicdesk.accounts",
 ]
 
 MIDDLEWARE = [
@@ -56,10 +62,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "civicdesk.core.middleware.IdleTimeoutMiddleware",
+    # After the idle sign-out, so a signed-out browser goes to the sign-in page, not the code.
+    "civicdesk.accounts.middleware.TwoFactorRequiredMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -156,10 +165,29 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    # 等保2.0 level 3: at least 10 characters from at least three of the four classes.
+    {
+        "NAME": "civicdesk.accounts.passwords.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {
+        "NAME": "civicdesk.accounts.passwords.CharacterClassesValidator",
+        "OPTIONS": {"min_classes": 3},
+    },
 ]
+
+# --- Two-factor sign-in (civicdesk.accounts, docs/decisions/0029) ---
+# Staff holding one of these roles (and every superuser) must confirm each sign-in with a code
+# from an authenticator app or a recovery code. Turning it off is for a local demo only.
+CIVICDESK_2FA_REQUIRED = env_bool("CIVICDESK_2FA_REQUIRED", True)
+CIVICDESK_2FA_ROLES = env_list("CIVICDESK_2FA_ROLES", "leader,supervisor,auditor,admin")
+# The name authenticator apps show next to the account.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "civicdesk")
+# Each wrong code doubles the wait before the next try (1 s, 2 s, 4 s...); 0 would turn it off.
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]

@@ -4,6 +4,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from civicdesk.accounts.admin_actions import reset_two_factor
 from civicdesk.organization.models import (
     ApiToken,
     Area,
@@ -65,6 +66,7 @@ class StaffAdmin(UserAdmin):
     autocomplete_fields = ["centre"]
     list_select_related = ["centre"]
     inlines = [RoleAssignmentInline]
+    actions = [reset_two_factor]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return super().get_queryset(request).prefetch_related("role_assignments")

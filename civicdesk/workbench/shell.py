@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.urls import path, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from civicdesk.accounts import urls as two_factor_urls
 from civicdesk.cases.choices import Action
 from civicdesk.cases.permissions import ACTION_ROLES, roles_of
 from civicdesk.workbench.home import home_queues
@@ -60,4 +61,6 @@ urlpatterns = [
         ),
         name="password_change_done",
     ),
+    # The second sign-in step for privileged roles (docs/decisions/0029).
+    *two_factor_urls.urlpatterns,
 ]

@@ -1,0 +1,71 @@
+"""The one place that holds privileged staff at the second sign-in step."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django_htmx.http import HttpResponseClientRedirect
+
+from civicdesk.accounts import selectors
+from civicdesk.accounts.policy import is_verified, two_factor_required
+
+# Pages that do not act on the staff session's authority: the resident portal and Open311
+# (public), the staff API (bearer tokens issued by administrators, docs/decisions/0029).
+_OPEN_NAMESPACES = frozenset({"portal", "open311"})
+# Sign-in, sign-out and the language switch stay usable while the code is pending.
+_OPEN_URL_NAMES = frozenset({"workbench:login", "workbench:logout", "set_language"})
+
+
+class TwoFactorRequiredMiddleware:
+    """Sends a staff member whose roles require two-factor sign-in (policy.two_factor_required)
+    and who has not yet entered a code in this session to the code page, or to enrolment
+    when they have no authenticator app yet. Every other page waits until then."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., Any],
+        view_args: Any,
+        view_kwargs: Any,
+    ) -> HttpResponse | None:
+        user: Any = request.user
+        if not user.is_authenticated or is_verified(user) or _is_open(request, view_func):
+            return None
+        if not two_factor_required(user):
+            return None
+        return _to_second_step(request)
+
+
+def _is_open(request: HttpRequest, view_func: Callable[..., Any]) -> bool:
+    if getattr(view_func, "two_factor_exempt", False):
+        return True
+    match = request.resolver_match
+    if match is None:
+        return False
+    if _OPEN_NAMESPACES & set(match.namespaces) or match.view_name in _OPEN_URL_NAMES:
+        return True
+    return bool(match.namespaces) and match.namespaces[0].startswith("api-")
+
+
+def _to_second_step(request: HttpRequest) -> HttpResponse:
+    url_name = (
+        "workbench:two_factor_enrol"
+        if selectors.needs_enrolment(request.user)
+        else "workbench:two_factor_verify"
+    )
+    url = reverse(url_name)
+    if request.method == "GET":
+        url += "?" + urlencode({"next": request.get_full_path()})
+    if getattr(request, "htmx", False):
+        return HttpResponseClientRedirect(url)
+    return HttpResponseRedirect(url)
