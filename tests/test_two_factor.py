@@ -375,3 +375,19 @@ def test_password_change_page_shows_the_rules(world: World) -> None:
     )
     assert "at least 3 kinds" in response.content.decode()
     assert User.objects.get(username="clerk").check_password("pw-clerk")
+
+
+def test_demo_logins_say_how_to_get_past_two_factor(settings: Any) -> None:
+    from io import StringIO
+
+    from civicdesk.cases.management.commands.seed_demo import Command
+
+    out = StringIO()
+    Command(stdout=out)._print_two_factor()
+    text = out.getvalue()
+    assert "leader, supervisor, auditor, admin" in text
+    assert "reset_two_factor" in text and "CIVICDESK_2FA_REQUIRED=false" in text
+    settings.CIVICDESK_2FA_REQUIRED = False
+    out = StringIO()
+    Command(stdout=out)._print_two_factor()
+    assert "OFF" in out.getvalue()

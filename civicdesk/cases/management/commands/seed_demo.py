@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from civicdesk.cases.demo import content
@@ -105,4 +106,21 @@ class Command(BaseCommand):
             f"Configuration (Django admin): {ADMIN_URL} (user: admin)\n"
             "API token: python manage.py issue_token clerk   "
             "(then send `Authorization: Bearer <token>` to /api/v1/)"
+        )
+        self._print_two_factor()
+
+    def _print_two_factor(self) -> None:
+        if not settings.CIVICDESK_2FA_REQUIRED:
+            self.stdout.write(
+                "Two-factor sign-in is OFF (CIVICDESK_2FA_REQUIRED=false): never so in production."
+            )
+            return
+        roles = ", ".join(settings.CIVICDESK_2FA_ROLES)
+        self.stdout.write(
+            f"Two-factor sign-in for {roles} (and superusers): at the first sign-in the "
+            "workbench shows a QR code; scan it with an authenticator app (FreeOTP, Google or "
+            "Microsoft Authenticator...) or type the key shown beside it, enter the app's "
+            "6-digit code and keep the 10 recovery codes. No phone? `oathtool --totp -b KEY` "
+            "gives the code on a computer. Lost it: python manage.py reset_two_factor USERNAME. "
+            "A local demo without it: CIVICDESK_2FA_REQUIRED=false make run."
         )
