@@ -250,10 +250,16 @@ def intake_floor(
 # --- list and detail ----------------------------------------------------------------------
 
 
-def scope_sql(paths: list[str], departments: list[int]) -> tuple[str, list[Any]]:
-    """visible_cases_q(user) in SQL: own leader/handler, area subtree, department."""
-    parts = ["c.leader_id = %s", "c.handler_id = %s"]
+def scope_sql(
+    user_id: int, paths: list[str], departments: list[int], *, leads: bool
+) -> tuple[str, list[Any]]:
+    """visible_cases_q(user) in SQL: the cases the user leads (leader role), the area subtrees
+    and the departments of the user's role assignments (docs/permissions.md)."""
+    parts = ["1 = 0"]
     params: list[Any] = []
+    if leads:
+        parts.append("c.leader_id = %s")
+        params.append(user_id)
     if paths:
         likes = " OR ".join(["path LIKE %s"] * len(paths))
         parts.append(f"c.area_id IN (SELECT id FROM organization_area WHERE {likes})")
@@ -277,7 +283,7 @@ def list_sql(
     vendor: str, user_id: int, scope: tuple[str, list[Any]], flt: dict[str, Any]
 ) -> tuple[str, list[Any]]:
     where, params = scope
-    params = [user_id, user_id, *params]
+    params = list(params)
     clauses = [where]
     if "status" in flt:
         clauses.append("c.status = %s")
@@ -332,7 +338,7 @@ def detail_raw(raw: Raw, user_id: int, scope: tuple[str, list[Any]], case_id: in
         "LEFT JOIN cases_case m ON m.id = c.merged_into_id "
         "LEFT JOIN cases_case r ON r.id = c.review_of_id "
         f"WHERE {where} AND c.id = %s LIMIT 1",
-        [user_id, user_id, *params, case_id],
+        [*params, case_id],
     )
     if not row:
         return 0

@@ -399,9 +399,14 @@ def list_and_detail(
         "LEFT JOIN organization_area a ON a.id = ra.area_id WHERE ra.user_id = %s",
         [user_id],
     )
-    paths = outermost({p for r, p, _ in grants if p and r != "admin"})
+    # As the permission table reads assignments: department roles ignore an area, the
+    # administrator sees nothing, the leader role adds the cases the user leads.
+    paths = outermost(
+        {p for r, p, _ in grants if p and r not in ("admin", "handler", "dept_head")}
+    )
     departments = sorted({d for r, _, d in grants if d and r != "admin"})
-    scope = scope_sql(paths, departments)
+    leads = any(r == "leader" for r, _, _ in grants)
+    scope = scope_sql(user_id, paths, departments, leads=leads)
 
     dept = raw.fetchall(
         "SELECT d.code, COUNT(*) FROM cases_case c JOIN organization_department d "
