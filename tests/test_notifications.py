@@ -565,6 +565,18 @@ def test_the_admin_lists_messages_masked_with_constant_queries(
     assert client.get(url + "add/").status_code == 403
 
 
+def test_the_admin_shows_delivery_but_not_the_message_text(world: World) -> None:
+    """Separation of duties: the administrator sees whether a message went, not what it said."""
+    case_id = create_case(world)["id"]
+    message = only(case_id, K.RECEIPT)
+    assert message.body
+    client = _admin(world)
+    url = "/admin/notifications/outboxmessage/"
+    for page in (client.get(url), client.get(f"{url}{message.pk}/change/")):
+        assert page.status_code == 200
+        assert message.body not in page.content.decode()
+
+
 def _count_queries(client: Client, url: str) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

@@ -715,3 +715,33 @@ def test_admin_issues_a_key_shown_once(o311: Setup) -> None:
     )
     assert bad.status_code == 200 and Area.objects.count() == 6
     assert CaseParty.objects.count() == 1
+
+
+
+def test_the_admin_lists_requests_without_their_content(o311: Setup) -> None:
+    """Separation of duties: an administrator sees which client sent which request, not the
+    resident's words, answers or photo link."""
+    from civicdesk.organization.models import User
+
+    posted = json_body(
+        o311.post(
+            service_code="REQ-WAGE",
+            description="邻居装修噪音扰民已两周",
+            first_name="三",
+            last_name="张",
+            phone="13812345678",
+            media_url="https://example.org/secret-photo.jpg",
+            **INSIDE_GRID,
+        )
+    )
+    case = Case.objects.get(receipt_code=posted[0]["service_request_id"])
+    User.objects.create_superuser("root", password="pw-root")
+    browser = Client()
+    browser.force_login(User.objects.get(username="root"))
+    listing = browser.get("/admin/open311/open311request/")
+    detail = browser.get(f"/admin/open311/open311request/{case.open311.pk}/change/")
+    for page in (listing, detail):
+        assert page.status_code == 200
+        text = page.content.decode()
+        assert case.receipt_code in text
+        assert "噪音" not in text and "secret-photo" not in text

@@ -12,15 +12,16 @@ from django.utils.translation import ngettext
 from civicdesk.notifications.models import OutboxMessage
 from civicdesk.notifications.services import outbox_retry
 
-# `recipient` itself is never shown: the masked form is enough to answer a resident.
+# `recipient` itself is never shown: the masked form is enough to answer a resident. Nor are the
+# subject and text: they carry the case's content, which an administrator configures around but
+# does not read (separation of duties, docs/permissions.md); case staff read them on the case
+# page's messages card.
 _SHOWN = [
     "receipt_code",
     "kind",
     "channel",
     "masked_recipient_display",
     "language",
-    "subject",
-    "body",
     "status",
     "attempts",
     "next_attempt_at",

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from civicdesk.open311.models import ApiClient, Open311Request
 from civicdesk.open311.services import JURISDICTION_ID, api_client_issue
@@ -88,11 +89,18 @@ class ApiClientAdmin(admin.ModelAdmin):
 
 @admin.register(Open311Request)
 class Open311RequestAdmin(admin.ModelAdmin):
-    list_display = ["case", "client", "media_url"]
+    # Which client sent which request; not the resident's answers or photo link, which are case
+    # content an administrator does not read (separation of duties).
+    list_display = ["receipt_code", "client"]
     list_filter = ["client"]
     search_fields = ["case__receipt_code"]
     list_select_related = ["case", "client"]
-    readonly_fields = ["case", "client", "media_url", "attributes"]
+    fields = readonly_fields = ["receipt_code", "client"]
+
+    @admin.display(description=gettext_lazy("receipt code"), ordering="case__receipt_code")
+    def receipt_code(self, request_row: Open311Request) -> str:
+        # The code only: the case's title is content too.
+        return request_row.case.receipt_code
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # submissions arrive through the API only

@@ -69,4 +69,5 @@ class Open311Request(models.Model):
         verbose_name_plural = _("Open311 submissions")
 
     def __str__(self) -> str:
-        return str(self.case)
+        # The receipt code, not the case's title: administrators list these rows.
+        return self.case.receipt_code
