@@ -133,6 +133,7 @@ ID_SOURCES: dict[str, Callable[[Estate], Any]] = {
     "case_id": lambda e: e.case.pk,
     "att_id": lambda e: e.attachment_id,
     "message_id": lambda e: e.message_id,
+    "party_id": lambda e: e.case.parties.first().pk,
     "order_id": lambda e: e.order_id,
     "code": lambda e: e.case.receipt_code,
     "kind": lambda e: available_kinds(e.case)[0],
@@ -158,7 +159,7 @@ PK_SOURCES: dict[str, Callable[[Estate], Any]] = {
 # Values with the same shape that point at nothing.
 MISSING: dict[str, Any] = {
     "pk": 987654, "case_id": 987654, "att_id": 987654, "message_id": 987654,
-    "order_id": 987654, "object_id": 987654, "id": 987654,
+    "order_id": 987654, "object_id": 987654, "id": 987654, "party_id": 987654,
 }
 
 

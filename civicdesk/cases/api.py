@@ -335,8 +335,10 @@ def attach(
 
 
 class RevealIn(Schema):
-    field: str
-    purpose: str
+    # Defaults, so that a missing field is the service's error (422 naming it) after the scope
+    # check, and a case outside the caller's scope stays 404 whatever the body.
+    field: str = ""
+    purpose: str = ""
 
 
 class RevealOut(Schema):
