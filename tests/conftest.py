@@ -136,6 +136,13 @@ def _two_factor_off(settings: Any) -> None:
     settings.CIVICDESK_2FA_REQUIRED = False
 
 
+@pytest.fixture(autouse=True)
+def _password_age_off(settings: Any) -> None:
+    """Tests travel in time across months; the password age rule has its own tests
+    (tests/test_password_age.py)."""
+    settings.CIVICDESK_PASSWORD_MAX_AGE_DAYS = 0
+
+
 @pytest.fixture
 def two_factor_on(settings: Any) -> None:
     settings.CIVICDESK_2FA_REQUIRED = True

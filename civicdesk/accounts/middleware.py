@@ -11,7 +11,7 @@ from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
 from civicdesk.accounts import selectors
-from civicdesk.accounts.policy import is_verified, two_factor_required
+from civicdesk.accounts.policy import is_verified, password_expired, two_factor_required
 
 # Pages that do not act on the staff session's authority: the resident portal and Open311
 # (public), the staff API (bearer tokens issued by administrators, docs/decisions/0029).
@@ -44,6 +44,41 @@ class TwoFactorRequiredMiddleware:
         if not two_factor_required(user):
             return None
         return _to_second_step(request)
+
+
+# What a member of staff with an expired password may still open.
+_PASSWORD_PAGES = frozenset({"workbench:password_change", "workbench:password_change_done"})
+
+
+class PasswordAgeMiddleware:
+    """Sends a member of staff whose password is older than CIVICDESK_PASSWORD_MAX_AGE_DAYS to
+    the password page until they choose a new one (policy.password_expired)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., Any],
+        view_args: Any,
+        view_kwargs: Any,
+    ) -> HttpResponse | None:
+        user: Any = request.user
+        if not user.is_authenticated or _is_open(request, view_func):
+            return None
+        match = request.resolver_match
+        if match is not None and match.view_name in _PASSWORD_PAGES:
+            return None
+        if not password_expired(user):
+            return None
+        url = reverse("workbench:password_change") + "?expired=1"
+        if getattr(request, "htmx", False):
+            return HttpResponseClientRedirect(url)
+        return HttpResponseRedirect(url)
 
 
 def _is_open(request: HttpRequest, view_func: Callable[..., Any]) -> bool:

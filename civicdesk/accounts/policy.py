@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
 
 from civicdesk.cases.permissions import roles_of
 from civicdesk.organization.choices import Role
@@ -27,6 +29,16 @@ def two_factor_required(user: Any) -> bool:
     if user.is_superuser:
         return True
     return bool(set(roles_of(user)) & set(settings.CIVICDESK_2FA_ROLES))
+
+
+def password_expired(user: Any, *, now: dt.datetime | None = None) -> bool:
+    """Older than CIVICDESK_PASSWORD_MAX_AGE_DAYS (0: no limit). A password set in bulk with a
+    ready hash (no change time) counts from when the account was made."""
+    max_age = settings.CIVICDESK_PASSWORD_MAX_AGE_DAYS
+    if not max_age or not user.is_authenticated or not user.has_usable_password():
+        return False
+    changed = user.password_changed_at or user.date_joined
+    return (now or timezone.now()) - changed > dt.timedelta(days=max_age)
 
 
 def is_verified(user: Any) -> bool:
