@@ -144,7 +144,8 @@ def _area(errors: dict[str, list[str]], submission: Submission) -> Area | None:
 
 
 def _prepare_photos(errors: dict[str, list[str]], photos: list[Any]) -> list[PreparedUpload]:
-    photos = [photo for photo in photos if getattr(photo, "size", 1)]
+    # An empty file input never gets here (Django drops a part without a file name); an empty
+    # file the resident did choose is refused like any other bad photo, not silently dropped.
     if len(photos) > MAX_PHOTOS:
         errors["photos"] = [_("Attach at most {n} photos.").format(n=MAX_PHOTOS)]
         return []
