@@ -88,6 +88,8 @@ class UploadForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("File"),
         required=False,
+        # The form only carries the errors: attachment_add says "empty" once, in its words.
+        allow_empty_file=True,
         widget=forms.ClearableFileInput(attrs={"class": "form-control", "required": True}),
     )
 
