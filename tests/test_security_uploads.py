@@ -728,3 +728,18 @@ def test_open311_ignores_files_sent_along(
     assert response.status_code == 200, response.content
     assert not Attachment.objects.exists() and files_under(tmp_path) == []
     assert no_network == []
+
+
+@pytest.mark.parametrize("channel", CHANNELS[:2], ids=lambda c: c.name)
+def test_a_file_field_sent_as_text_is_refused_naming_the_field(
+    world: World, tmp_path: Path, channel: Channel
+) -> None:
+    ctx = channel.setup(world)
+    before = Counts.now(tmp_path)
+    sent = channel.send(ctx, [], {"file": HTML_PAGE.decode()})
+    assert sent.response.status_code == 422
+    if channel.name == "staff-web":
+        assert channel.problems(sent.response) == ["Choose a file to attach."]
+    else:
+        assert list(sent.response.json()["errors"]) == ["file"]
+    assert_nothing_written(before, tmp_path)
