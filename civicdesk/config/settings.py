@@ -139,6 +139,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# No form takes more than 9 files (the portal's photos): a request with more is refused before
+# any of them is written to a temporary file.
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
 # Behind TLS in production: browsers are told to use HTTPS only (HSTS) and plain HTTP is
 # redirected. Off by default so `make run` works on http://127.0.0.1.
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)

@@ -95,7 +95,8 @@ class Open311RequestAdmin(admin.ModelAdmin):
     list_filter = ["client"]
     search_fields = ["case__receipt_code"]
     list_select_related = ["case", "client"]
-    fields = readonly_fields = ["receipt_code", "client"]
+    fields = ("receipt_code", "client")
+    readonly_fields = fields
 
     @admin.display(description=gettext_lazy("receipt code"), ordering="case__receipt_code")
     def receipt_code(self, request_row: Open311Request) -> str:
