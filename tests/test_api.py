@@ -617,7 +617,8 @@ def test_search_ignores_punctuation_and_injection(world, three_cases):
     assert search("工资) OR (噪音") == []  # every word must match, "or" included
     assert search("NEAR(工资 噪音)") == []
     assert search("')--; DROP TABLE cases_case; --") == []
-    assert search("')--") == sorted(three_cases.values())  # no words: no text filter
+    assert search("')--") == []  # no searchable word: nothing matches (not everything)
+    assert search("") == sorted(three_cases.values())  # an empty box is no search at all
     assert Case.objects.count() == 3
 
 
