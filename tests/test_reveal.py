@@ -73,24 +73,9 @@ def test_case_page_is_masked(world: Any, case: dict[str, Any]) -> None:
 
 
 def test_intake_receipt_is_masked(world: Any, case: dict[str, Any]) -> None:
-    urls = [
-        name for name in ("workbench:intake_receipt", "workbench:receipt") if _resolves(name)
-    ]
-    if not urls:
-        pytest.skip("no receipt page under the expected names")
-    response = web_client(world, "clerk").get(reverse(urls[0], args=[case["id"]]))
+    response = web_client(world, "clerk").get(reverse("workbench:receipt", args=[case["id"]]))
     assert response.status_code == 200
     assert_masked(response.content.decode())
-
-
-def _resolves(name: str) -> bool:
-    from django.urls import NoReverseMatch
-
-    try:
-        reverse(name, args=[1])
-    except NoReverseMatch:
-        return False
-    return True
 
 
 def test_case_list_and_search_answers_are_masked(world: Any, case: dict[str, Any]) -> None:
@@ -180,9 +165,7 @@ def test_error_texts_in_english_and_chinese(world: Any, case: dict[str, Any]) ->
         for language in ("en", "zh-hans")
     }
     assert "at least 4 characters" in answers["en"]
-    if answers["zh-hans"] == answers["en"]:
-        pytest.skip("the zh-Hans catalogue does not have this text yet (/tmp/tr/crypto.json)")
-    assert "4" in answers["zh-hans"]
+    assert answers["zh-hans"] != answers["en"] and "4" in answers["zh-hans"]
 
 
 # --- reveal on the case page -------------------------------------------------------------------
@@ -203,8 +186,6 @@ def test_case_page_offers_show_to_those_who_may_reveal(world: Any, case: dict[st
 
 def test_case_page_has_no_show_for_an_auditor(world: Any, case: dict[str, Any]) -> None:
     page = web_client(world, "auditor").get(reverse("workbench:case", args=[case["id"]]))
-    if page.status_code == 404:
-        pytest.skip("the auditor does not see case pages")
     assert page.status_code == 200
     assert "reveal-control" not in page.content.decode()
 
@@ -256,7 +237,5 @@ def test_web_reveal_needs_the_csrf_token(world: Any, case: dict[str, Any]) -> No
 def test_auditor_page_lists_reveals(world: Any, case: dict[str, Any]) -> None:
     post_json(world.client("clerk"), reveal_url(case), {"field": "phone", "purpose": PURPOSE})
     page = web_client(world, "auditor").get("/audit/", {"action": "reveal"})
-    if page.status_code in (302, 403):
-        pytest.skip("the auditor page needs a second factor in this build")
     assert page.status_code == 200
-    assert PURPOSE in page.content.decode() or "reveal" in page.content.decode()
+    assert PURPOSE in page.content.decode()
