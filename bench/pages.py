@@ -29,6 +29,11 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civicdesk.config.settings")
+# The same keys bench/stage.py seeds with, unless the caller names their own (decision 0028).
+from keys import bench_key_files  # noqa: E402
+
+for _setting, _path in bench_key_files(ROOT).items():
+    os.environ.setdefault(_setting, _path)
 
 import django  # noqa: E402
 

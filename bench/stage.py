@@ -41,6 +41,7 @@ from floors import (  # noqa: E402
     sweep_floor,
     throughput,
 )
+from keys import bench_key_files  # noqa: E402
 from rawdb import Raw, sqlite_path, vendor_of, with_database  # noqa: E402
 
 PY = str(ROOT / ".venv" / "bin" / "python")
@@ -56,6 +57,7 @@ def log(msg: str) -> None:
 
 def app_env(url: str) -> dict[str, str]:
     env = dict(os.environ)
+    env.update(bench_key_files(ROOT))
     env.update(
         DATABASE_URL=url,
         DEBUG="0",
