@@ -1,4 +1,5 @@
-"""The one place that holds privileged staff at the second sign-in step."""
+"""The one place that holds staff at a sign-in step before any other page: the second factor
+for privileged roles, then a new password once the old one is too old."""
 
 from __future__ import annotations
 
@@ -20,10 +21,10 @@ _OPEN_NAMESPACES = frozenset({"portal", "open311"})
 _OPEN_URL_NAMES = frozenset({"workbench:login", "workbench:logout", "set_language"})
 
 
-class TwoFactorRequiredMiddleware:
-    """Sends a staff member whose roles require two-factor sign-in (policy.two_factor_required)
-    and who has not yet entered a code in this session to the code page, or to enrolment
-    when they have no authenticator app yet. Every other page waits until then."""
+class _SignInGate:
+    """A middleware that may hold a signed-in member of staff at one page before any other
+    (`held` returns that page's response, or None to let the request through). Public and
+    sign-in pages are never held (`_is_open`)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -38,10 +39,22 @@ class TwoFactorRequiredMiddleware:
         view_args: Any,
         view_kwargs: Any,
     ) -> HttpResponse | None:
-        user: Any = request.user
-        if not user.is_authenticated or is_verified(user) or _is_open(request, view_func):
+        if not request.user.is_authenticated or _is_open(request, view_func):
             return None
-        if not two_factor_required(user):
+        return self.held(request)
+
+    def held(self, request: HttpRequest) -> HttpResponse | None:
+        raise NotImplementedError
+
+
+class TwoFactorRequiredMiddleware(_SignInGate):
+    """Sends a staff member whose roles require two-factor sign-in (policy.two_factor_required)
+    and who has not yet entered a code in this session to the code page, or to enrolment
+    when they have no authenticator app yet. Every other page waits until then."""
+
+    def held(self, request: HttpRequest) -> HttpResponse | None:
+        user: Any = request.user
+        if is_verified(user) or not two_factor_required(user):
             return None
         return _to_second_step(request)
 
@@ -50,35 +63,17 @@ class TwoFactorRequiredMiddleware:
 _PASSWORD_PAGES = frozenset({"workbench:password_change", "workbench:password_change_done"})
 
 
-class PasswordAgeMiddleware:
+class PasswordAgeMiddleware(_SignInGate):
     """Sends a member of staff whose password is older than CIVICDESK_PASSWORD_MAX_AGE_DAYS to
     the password page until they choose a new one (policy.password_expired)."""
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
-
-    def process_view(
-        self,
-        request: HttpRequest,
-        view_func: Callable[..., Any],
-        view_args: Any,
-        view_kwargs: Any,
-    ) -> HttpResponse | None:
-        user: Any = request.user
-        if not user.is_authenticated or _is_open(request, view_func):
-            return None
+    def held(self, request: HttpRequest) -> HttpResponse | None:
         match = request.resolver_match
         if match is not None and match.view_name in _PASSWORD_PAGES:
             return None
-        if not password_expired(user):
+        if not password_expired(request.user):
             return None
-        url = reverse("workbench:password_change") + "?expired=1"
-        if getattr(request, "htmx", False):
-            return HttpResponseClientRedirect(url)
-        return HttpResponseRedirect(url)
+        return _redirect(request, reverse("workbench:password_change") + "?expired=1")
 
 
 def _is_open(request: HttpRequest, view_func: Callable[..., Any]) -> bool:
@@ -101,6 +96,11 @@ def _to_second_step(request: HttpRequest) -> HttpResponse:
     url = reverse(url_name)
     if request.method == "GET":
         url += "?" + urlencode({"next": request.get_full_path()})
+    return _redirect(request, url)
+
+
+def _redirect(request: HttpRequest, url: str) -> HttpResponse:
+    # htmx swaps responses into the page: it must be told to load the whole page instead.
     if getattr(request, "htmx", False):
         return HttpResponseClientRedirect(url)
     return HttpResponseRedirect(url)

@@ -3,16 +3,14 @@ a superuser, adds, changes or deletes records here (docs/decisions/0027)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
 from civicdesk.audit.models import AccessRecord
+from civicdesk.core.admin import ReadOnlyAdminMixin
 
 
 @admin.register(AccessRecord)
-class AccessRecordAdmin(admin.ModelAdmin[AccessRecord]):
+class AccessRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[AccessRecord]):
     list_display = ("at", "user", "action", "case", "channel", "address")
     list_filter = ("action", "channel")
     date_hierarchy = "at"
@@ -21,11 +19,3 @@ class AccessRecordAdmin(admin.ModelAdmin[AccessRecord]):
     show_full_result_count = False
     actions = None
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

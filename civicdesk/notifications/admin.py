@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from civicdesk.core.admin import ReadOnlyAdminMixin
 from civicdesk.notifications.models import OutboxMessage
 from civicdesk.notifications.services import outbox_retry
 
@@ -32,7 +33,7 @@ _SHOWN = [
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "created_at",
         "receipt_code",
@@ -64,14 +65,6 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     def error_display_field(self, message: OutboxMessage) -> str:
         return message.error_display
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("notifications.retry_outboxmessage")

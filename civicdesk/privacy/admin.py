@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from civicdesk.core.admin import ReadOnlyAdminMixin
 from civicdesk.privacy.models import PurgeRun, RetentionRule
 
 
@@ -18,7 +16,7 @@ class RetentionRuleAdmin(admin.ModelAdmin[RetentionRule]):
 
 
 @admin.register(PurgeRun)
-class PurgeRunAdmin(admin.ModelAdmin[PurgeRun]):
+class PurgeRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[PurgeRun]):
     list_display = ("started_at", "dry_run", "source", "cases", "parties", "finished_at")
     list_filter = ("dry_run", "source")
     date_hierarchy = "started_at"
@@ -34,11 +32,3 @@ class PurgeRunAdmin(admin.ModelAdmin[PurgeRun]):
     )
     actions = None
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
