@@ -731,3 +731,26 @@ def test_garbage_is_not_a_receipt_code():
     for text in ["", "hello", "12345-6789", "ABCDE-FGHIJK", "!!!!!-!!!!!",
                  "工资工资工-资工资工资工"]:
         assert normalise_receipt_code(text) is None, text
+
+
+def test_a_null_character_in_any_text_is_invalid_input_naming_the_field(world):
+    """PostgreSQL cannot store U+0000: it is refused as bad input on every database, never a
+    server error (found by tests/test_security_api_fuzz.py on PostgreSQL)."""
+    from tests.conftest import case_payload
+
+    client = world.client("clerk")
+    before = Case.objects.count()
+    body = case_payload(world, title="拖欠\x00工资")
+    response = client.post("/api/v1/cases", body, content_type="application/json")
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid"
+    assert list(response.json()["errors"]) == ["title"]
+    body = case_payload(world, parties=[{"role": "requester", "name": "张\x00三"}])
+    response = client.post(
+        "/api/v1/cases", body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"] == {
+        "parties[0].name": ["Remove the null character from the text."]
+    }
+    assert Case.objects.count() == before

@@ -12,6 +12,7 @@ from ninja import File, NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 
 from civicdesk.audit.choices import AccessAction, AccessChannel
@@ -42,6 +43,43 @@ class BearerToken(HttpBearer):
         return user
 
 
+def _null_character_at(data: Any, path: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
+    """Where in the decoded JSON a text holds U+0000, or None."""
+    if isinstance(data, str):
+        return path if "\x00" in data else None
+    if isinstance(data, dict):
+        items: Any = data.items()
+    elif isinstance(data, list):
+        items = enumerate(data)
+    else:
+        return None
+    for key, value in items:
+        found = _null_character_at(value, (*path, key))
+        if found is not None:
+            return found
+    return None
+
+
+class NullCharacterInBody(ValueError):
+    def __init__(self, where: tuple[Any, ...]) -> None:
+        super().__init__("null character in the request body")
+        self.where = where
+
+
+class TextWithoutNullParser(Parser):
+    """JSON bodies whose texts hold a null character (U+0000) are refused as invalid input,
+    naming the field: PostgreSQL cannot store it, and no one types it (Django's forms refuse
+    it the same way). ninja turns any parser error into its 400; `_http_error` finds this one
+    behind it and answers 422 with the field."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        data = super().parse_body(request)
+        where = _null_character_at(data)
+        if where is not None:
+            raise NullCharacterInBody(where)
+        return data
+
+
 api = NinjaAPI(
     title="civicdesk staff API",
     version="1",
@@ -49,6 +87,7 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
     docs_url="/docs",
     auth=BearerToken(),
+    parser=TextWithoutNullParser(),
 )
 
 
@@ -129,6 +168,15 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, NullCharacterInBody):
+        field = _field_name(("body", "payload", *exc.__cause__.where))
+        return _error(
+            request,
+            422,
+            "invalid",
+            _("The request has invalid fields."),
+            {field: [_("Remove the null character from the text.")]},
+        )
     if exc.status_code == 400:
         # ninja's only 400 is a body it cannot parse.
         return _error(
